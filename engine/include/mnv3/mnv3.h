@@ -1,0 +1,178 @@
+/* mnv3: MobileNetV3 inference engine. Public API.
+ *
+ * A model is loaded once from a YAML config and is immutable afterwards: it
+ * can be shared by any number of threads and run contexts. A context holds
+ * everything one inference needs (planned scratch memory, a thread pool) and
+ * must be used by one thread at a time.
+ *
+ * Every function that can fail takes an mnv3_error*, which may be NULL; on
+ * failure the message says what went wrong and what to fix.
+ */
+#ifndef MNV3_H
+#define MNV3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MNV3_BUILDING_LIBRARY) && defined(__GNUC__)
+#define MNV3_API __attribute__((visibility("default")))
+#else
+#define MNV3_API
+#endif
+
+typedef struct mnv3_model mnv3_model;
+typedef struct mnv3_context mnv3_context;
+
+typedef struct mnv3_error {
+  char message[1024];
+} mnv3_error;
+
+typedef enum mnv3_task {
+  MNV3_TASK_CLASSIFY = 0, /* output: logits, batch x classes */
+  MNV3_TASK_SEGMENT = 1,  /* output: scores, batch x classes x H x W */
+} mnv3_task;
+
+/* ---- models ------------------------------------------------------------ */
+
+/* Loads the model a YAML config describes. weights_override, if not NULL,
+ * replaces the config's model.weights (a .safetensors or .tflite path). */
+MNV3_API mnv3_model *mnv3_model_load(const char *config_path,
+                                     const char *weights_override,
+                                     mnv3_error *error);
+MNV3_API mnv3_model *mnv3_model_ref(mnv3_model *model);
+MNV3_API void mnv3_model_unref(mnv3_model *model);
+
+MNV3_API mnv3_task mnv3_model_task(const mnv3_model *model);
+/* e.g. "mobilenet_v3_small" */
+MNV3_API const char *mnv3_model_architecture(const mnv3_model *model);
+/* Classes as the user sees them (a TFLite "background" output is hidden). */
+MNV3_API int mnv3_model_num_classes(const mnv3_model *model);
+/* The label of a class, or NULL when the config names no labels. */
+MNV3_API const char *mnv3_model_label(const mnv3_model *model, int class_id);
+/* The network input size from the config's input.size. */
+MNV3_API void mnv3_model_input_size(const mnv3_model *model, int *height,
+                                    int *width);
+/* Fraction of each image side kept by the centre crop (input.crop, 1.0 = all). */
+MNV3_API double mnv3_model_crop_fraction(const mnv3_model *model);
+/* A palette colour for a class (RGB), from the config or built in. */
+MNV3_API void mnv3_model_class_color(const mnv3_model *model, int class_id,
+                                     uint8_t rgb[3]);
+
+/* ---- contexts ---------------------------------------------------------- */
+
+/* threads <= 0 means one per online CPU. */
+MNV3_API mnv3_context *mnv3_context_new(mnv3_model *model, int threads,
+                                        mnv3_error *error);
+MNV3_API void mnv3_context_free(mnv3_context *ctx);
+MNV3_API const mnv3_model *mnv3_context_model(const mnv3_context *ctx);
+
+/* Runs the network on a normalised float32 NCHW tensor. Any height and width
+ * from 32 to 2048 and batch >= 1; buffers are planned again only when the
+ * shape changes. Returns 0 on success. */
+MNV3_API int mnv3_context_run_nchw(mnv3_context *ctx, const float *input,
+                                   int batch, int height, int width,
+                                   mnv3_error *error);
+
+/* Shape of the last output: batch, classes, and for segmentation the height
+ * and width (1 x 1 for classification). */
+MNV3_API void mnv3_context_output_shape(const mnv3_context *ctx, int *batch,
+                                        int *classes, int *height, int *width);
+/* Copies the last output as NCHW float32 (batch*classes*height*width values),
+ * exactly what the network computes (for a TFLite model with a background
+ * output, that output is included: classes + 1 values per image). */
+MNV3_API size_t mnv3_context_output_size(const mnv3_context *ctx);
+MNV3_API void mnv3_context_read_output(const mnv3_context *ctx, float *dst);
+
+/* ---- frames ------------------------------------------------------------ */
+
+typedef enum mnv3_pixel_format {
+  MNV3_PIXEL_RGB = 0,
+  MNV3_PIXEL_BGR,
+  MNV3_PIXEL_RGBX,
+  MNV3_PIXEL_BGRX,
+  MNV3_PIXEL_XRGB,
+  MNV3_PIXEL_XBGR,
+  MNV3_PIXEL_RGBA,
+  MNV3_PIXEL_BGRA,
+  MNV3_PIXEL_ARGB,
+  MNV3_PIXEL_ABGR,
+  MNV3_PIXEL_I420, /* planes: Y, U, V (2x2 subsampled) */
+  MNV3_PIXEL_YV12, /* planes: Y, U, V as for I420 (the caller maps the order) */
+  MNV3_PIXEL_NV12, /* planes: Y, interleaved UV */
+  MNV3_PIXEL_NV21, /* planes: Y, interleaved VU */
+  MNV3_PIXEL_GRAY8,
+  MNV3_PIXEL_FORMAT_COUNT
+} mnv3_pixel_format;
+
+/* One video frame or image in memory. YUV is BT.601 limited range unless
+ * full_range is set. */
+typedef struct mnv3_frame {
+  mnv3_pixel_format format;
+  int width, height;
+  const uint8_t *planes[3];
+  int strides[3];
+  int full_range;
+} mnv3_frame;
+
+/* A rectangle in frame pixels. */
+typedef struct mnv3_rect {
+  int x, y, width, height;
+} mnv3_rect;
+
+/* The part of a frame the network sees: the config's centre crop of the
+ * whole frame. */
+MNV3_API mnv3_rect mnv3_model_frame_crop(const mnv3_model *model, int width,
+                                         int height);
+
+/* Crops, resizes (bilinear, half-pixel centres), converts to RGB and
+ * normalises a frame into batch slot `index` of the context's input at the
+ * config's input size. crop may be NULL for the config's centre crop. */
+MNV3_API int mnv3_context_set_frame(mnv3_context *ctx, int index,
+                                    const mnv3_frame *frame,
+                                    const mnv3_rect *crop, mnv3_error *error);
+/* Runs the network on the frames set with mnv3_context_set_frame. */
+MNV3_API int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error);
+
+/* ---- results ----------------------------------------------------------- */
+
+typedef struct mnv3_class_score {
+  int class_id; /* the user's class index (background dropped) */
+  float score;  /* softmax probability */
+} mnv3_class_score;
+
+/* The k best classes of image `index` of the last classification, best first,
+ * with softmax probabilities. Returns how many were written (<= k). */
+MNV3_API int mnv3_context_top_k(const mnv3_context *ctx, int index, int k,
+                                mnv3_class_score *out);
+/* Softmax probabilities of every user class of image `index` into
+ * probs[num_classes]. */
+MNV3_API void mnv3_context_probabilities(const mnv3_context *ctx, int index,
+                                         float *probs);
+
+/* The per-pixel argmax of the last segmentation of image `index`, as class
+ * ids at network resolution (height x width bytes, row stride `stride`). */
+MNV3_API void mnv3_context_class_mask(const mnv3_context *ctx, int index,
+                                      uint8_t *mask, int stride);
+
+/* Blends a class mask onto the `dest` rectangle of a frame in place, scaling
+ * it with nearest neighbour. colors holds RGB triplets for 256 classes; a
+ * class whose enabled[class] is 0 is left untouched (enabled may be NULL).
+ * alpha in [0, 1]; mask_only paints the colours opaquely instead. */
+MNV3_API int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
+                             const mnv3_rect *dest, const uint8_t *mask,
+                             int mask_width, int mask_height, int mask_stride,
+                             const uint8_t colors[256][3],
+                             const uint8_t *enabled, float alpha,
+                             int mask_only, mnv3_error *error);
+
+/* Name of the instruction set the kernels use, e.g. "avx512". */
+MNV3_API const char *mnv3_isa_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
