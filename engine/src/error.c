@@ -21,7 +21,14 @@ void mnv3_error_prefix(mnv3_error *error, const char *fmt, ...) {
   va_start(args, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, args);
   va_end(args);
-  char joined[sizeof error->message];
-  snprintf(joined, sizeof joined, "%s%s", prefix, error->message);
-  memcpy(error->message, joined, sizeof joined);
+  /* Shift the message right and put the prefix in front, truncating. */
+  const size_t cap = sizeof error->message - 1;
+  size_t plen = strlen(prefix), mlen = strlen(error->message);
+  if (plen > cap)
+    plen = cap;
+  if (plen + mlen > cap)
+    mlen = cap - plen;
+  memmove(error->message + plen, error->message, mlen);
+  memcpy(error->message, prefix, plen);
+  error->message[plen + mlen] = '\0';
 }

@@ -92,6 +92,7 @@ typedef struct mnv3_op {
      key.bias (when has_bias). is_linear: nn.Linear, weight [out, in]. */
   char key[96];
   int has_bn, has_bias, is_linear;
+  float bn_eps; /* torchvision: 1e-3 in MobileNetV3, 1e-5 in the LR-ASPP head */
   /* Filled by the weight loader: BN folded, OIHW (depthwise: C x 1 x k x k),
      owned by the network. */
   float *weight;
@@ -145,17 +146,5 @@ typedef struct mnv3_normalize {
 int mnv3_preprocess(const mnv3_frame *frame, const mnv3_rect *crop,
                     const mnv3_normalize *norm, int out_height, int out_width,
                     float *dst, mnv3_error *error);
-
-/* ---- the loaded model (model.c) ---------------------------------------- */
-
-struct mnv3_plan;
-
-struct mnv3_model {
-  atomic_int refcount;
-  mnv3_config config;
-  mnv3_network net;
-  int class_offset; /* 1 when output 0 is a hidden background class */
-  uint8_t colors[256][3];
-};
 
 #endif

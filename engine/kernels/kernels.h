@@ -1,0 +1,92 @@
+/* Compute kernels and the table that dispatches them.
+ *
+ * Activations are NHWC float32 with a pixel stride of exactly the channel
+ * count. Every kernel family has a plain C reference (ref.c) that each SIMD
+ * variant is tested against; a family's weights are packed once at load by
+ * that variant's own pack function, so each ISA chooses its layout. */
+#ifndef MNV3_KERNELS_H
+#define MNV3_KERNELS_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "internal.h"
+
+/* Everything a convolution-like kernel needs. The executor splits work over
+ * output rows: a kernel computes rows [row_begin, row_end) of every image. */
+typedef struct mnv3_conv_args {
+  const float *input;
+  int in_h, in_w, in_c;
+  float *output;
+  int out_h, out_w, out_c;
+  const float *packed;   /* weights and bias as the variant packed them */
+  const float *residual; /* added before the activation; NULL for none */
+  int kernel, stride, dilation, pad_top, pad_left;
+  mnv3_act act;
+  float pre_lo, pre_hi, post_lo, post_hi;
+} mnv3_conv_args;
+
+typedef void (*mnv3_conv_fn)(const mnv3_conv_args *args, int row_begin,
+                             int row_end);
+/* Packs OIHW weights (depthwise: C x 1 x k x k) and a bias into dst, which
+ * has room for packed_size() floats. */
+typedef size_t (*mnv3_packed_size_fn)(int out_c, int in_c, int kernel);
+typedef void (*mnv3_pack_fn)(const float *weight, const float *bias, int out_c,
+                             int in_c, int kernel, float *dst);
+
+typedef struct mnv3_conv_kernel {
+  const char *name; /* XNNPACK style: "f32_dwconv__ref" */
+  mnv3_packed_size_fn packed_size;
+  mnv3_pack_fn pack;
+  mnv3_conv_fn run;
+} mnv3_conv_kernel;
+
+typedef struct mnv3_kernels {
+  const char *isa;
+  mnv3_conv_kernel pointwise; /* 1x1, stride 1: a GEMM over pixels */
+  mnv3_conv_kernel depthwise; /* any kernel, stride and dilation */
+  mnv3_conv_kernel dense;     /* the stem: full convolution, any kernel */
+} mnv3_kernels;
+
+/* The reference twins. */
+extern const mnv3_kernels mnv3_kernels_ref;
+
+/* The kernels for this process: chosen once from the CPU, or forced with
+ * MNV3_ISA=scalar|avx2|avx512|neon. */
+const mnv3_kernels *mnv3_kernels_get(void);
+/* Every variant this CPU can run, reference first (tests, benchmarks). */
+int mnv3_kernels_available(const mnv3_kernels **list, int max);
+
+/* The fused epilogue every kernel applies to conv + bias (+ residual). */
+static inline float mnv3_activate(float v, mnv3_act act, float pre_lo,
+                                  float pre_hi, float post_lo, float post_hi) {
+  v = fminf(fmaxf(v, pre_lo), pre_hi);
+  switch (act) {
+  case MNV3_ACT_NONE:
+    break;
+  case MNV3_ACT_RELU:
+    v = fmaxf(v, 0.0f);
+    break;
+  case MNV3_ACT_HSWISH:
+    v = v * fminf(fmaxf(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    break;
+  case MNV3_ACT_HSIGMOID:
+    v = fminf(fmaxf(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    break;
+  case MNV3_ACT_SIGMOID:
+    v = 1.0f / (1.0f + expf(-v));
+    break;
+  }
+  return fminf(fmaxf(v, post_lo), post_hi);
+}
+
+/* Small ops with no SIMD variant yet. */
+void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out);
+void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
+                          int channels, float *out, float post_lo, float post_hi);
+/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output. */
+void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
+                              float *out, int out_h, int out_w, int row_begin,
+                              int row_end);
+
+#endif

@@ -1,0 +1,167 @@
+/* Plain C reference kernels: the twins every SIMD variant is tested
+ * against, and the fallback on CPUs without one. Written for clarity. */
+#include "kernels.h"
+
+#include <string.h>
+
+/* Packed layout shared by the reference kernels: bias[out_c], then the
+ * weights with the output channel fastest: [kh][kw][in_c][out_c] (depthwise:
+ * [kh][kw][c]). */
+static size_t ref_packed_size(int out_c, int in_c, int kernel) {
+  return (size_t)out_c + (size_t)kernel * kernel * in_c * out_c;
+}
+
+static size_t ref_dw_packed_size(int out_c, int in_c, int kernel) {
+  return (size_t)out_c + (size_t)kernel * kernel * out_c;
+}
+
+static void ref_pack(const float *weight, const float *bias, int out_c, int in_c,
+                     int kernel, float *dst) {
+  memcpy(dst, bias, (size_t)out_c * sizeof *dst);
+  float *w = dst + out_c;
+  for (int o = 0; o < out_c; o++)
+    for (int i = 0; i < in_c; i++)
+      for (int ky = 0; ky < kernel; ky++)
+        for (int kx = 0; kx < kernel; kx++)
+          w[(((size_t)ky * kernel + kx) * in_c + i) * out_c + o] =
+              weight[(((size_t)o * in_c + i) * kernel + ky) * kernel + kx];
+}
+
+static void ref_dw_pack(const float *weight, const float *bias, int out_c,
+                        int in_c, int kernel, float *dst) {
+  ref_pack(weight, bias, out_c, 1, kernel, dst);
+}
+
+static inline float epilogue(const mnv3_conv_args *a, float v, size_t index) {
+  if (a->residual)
+    v += a->residual[index];
+  return mnv3_activate(v, a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+}
+
+static void ref_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
+  const float *bias = a->packed, *w = a->packed + a->out_c;
+  for (int oy = row_begin; oy < row_end; oy++)
+    for (int ox = 0; ox < a->out_w; ox++) {
+      const size_t pixel = (size_t)oy * a->out_w + ox;
+      for (int o = 0; o < a->out_c; o++) {
+        float acc = bias[o];
+        for (int ky = 0; ky < a->kernel; ky++) {
+          const int iy = oy * a->stride - a->pad_top + ky * a->dilation;
+          if (iy < 0 || iy >= a->in_h)
+            continue;
+          for (int kx = 0; kx < a->kernel; kx++) {
+            const int ix = ox * a->stride - a->pad_left + kx * a->dilation;
+            if (ix < 0 || ix >= a->in_w)
+              continue;
+            const float *in = a->input + ((size_t)iy * a->in_w + ix) * a->in_c;
+            const float *wk = w + ((size_t)ky * a->kernel + kx) * a->in_c * a->out_c;
+            for (int i = 0; i < a->in_c; i++)
+              acc += in[i] * wk[(size_t)i * a->out_c + o];
+          }
+        }
+        a->output[pixel * a->out_c + o] = epilogue(a, acc, pixel * a->out_c + o);
+      }
+    }
+}
+
+static void ref_depthwise(const mnv3_conv_args *a, int row_begin, int row_end) {
+  const int c = a->out_c;
+  const float *bias = a->packed, *w = a->packed + c;
+  for (int oy = row_begin; oy < row_end; oy++)
+    for (int ox = 0; ox < a->out_w; ox++) {
+      const size_t pixel = (size_t)oy * a->out_w + ox;
+      for (int ch = 0; ch < c; ch++) {
+        float acc = bias[ch];
+        for (int ky = 0; ky < a->kernel; ky++) {
+          const int iy = oy * a->stride - a->pad_top + ky * a->dilation;
+          if (iy < 0 || iy >= a->in_h)
+            continue;
+          for (int kx = 0; kx < a->kernel; kx++) {
+            const int ix = ox * a->stride - a->pad_left + kx * a->dilation;
+            if (ix < 0 || ix >= a->in_w)
+              continue;
+            acc += a->input[((size_t)iy * a->in_w + ix) * c + ch] *
+                   w[((size_t)ky * a->kernel + kx) * c + ch];
+          }
+        }
+        a->output[pixel * c + ch] = epilogue(a, acc, pixel * c + ch);
+      }
+    }
+}
+
+static void ref_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
+  const float *bias = a->packed, *w = a->packed + a->out_c;
+  const size_t begin = (size_t)row_begin * a->out_w, end = (size_t)row_end * a->out_w;
+  for (size_t p = begin; p < end; p++) {
+    const float *in = a->input + p * a->in_c;
+    for (int o = 0; o < a->out_c; o++) {
+      float acc = bias[o];
+      for (int i = 0; i < a->in_c; i++)
+        acc += in[i] * w[(size_t)i * a->out_c + o];
+      a->output[p * a->out_c + o] = epilogue(a, acc, p * a->out_c + o);
+    }
+  }
+}
+
+const mnv3_kernels mnv3_kernels_ref = {
+    .isa = "scalar",
+    .pointwise = {"f32_conv1x1__ref", ref_packed_size, ref_pack, ref_pointwise},
+    .depthwise = {"f32_dwconv__ref", ref_dw_packed_size, ref_dw_pack, ref_depthwise},
+    .dense = {"f32_conv__ref", ref_packed_size, ref_pack, ref_dense},
+};
+
+void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out) {
+  for (int c = 0; c < channels; c++) {
+    double sum = 0.0;
+    for (int p = 0; p < pixels; p++)
+      sum += in[(size_t)p * channels + c];
+    out[c] = (float)(sum / pixels);
+  }
+}
+
+void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
+                          int channels, float *out, float post_lo, float post_hi) {
+  for (int p = 0; p < pixels; p++)
+    for (int c = 0; c < channels; c++) {
+      const size_t i = (size_t)p * channels + c;
+      out[i] = fminf(fmaxf(in[i] * gate[c], post_lo), post_hi);
+    }
+}
+
+/* PyTorch's area_pixel_compute_source_index for align_corners=False. */
+static void source_index(int out_i, int in_size, int out_size, int *i0, int *i1,
+                         float *lambda) {
+  const float scale = (float)in_size / (float)out_size;
+  float src = scale * (out_i + 0.5f) - 0.5f;
+  if (src < 0.0f)
+    src = 0.0f;
+  int lo = (int)src;
+  if (lo > in_size - 1)
+    lo = in_size - 1;
+  *i0 = lo;
+  *i1 = lo < in_size - 1 ? lo + 1 : lo;
+  *lambda = src - (float)lo;
+}
+
+void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
+                              float *out, int out_h, int out_w, int row_begin,
+                              int row_end) {
+  for (int oy = row_begin; oy < row_end; oy++) {
+    int y0, y1;
+    float ly;
+    source_index(oy, in_h, out_h, &y0, &y1, &ly);
+    for (int ox = 0; ox < out_w; ox++) {
+      int x0, x1;
+      float lx;
+      source_index(ox, in_w, out_w, &x0, &x1, &lx);
+      const float *p00 = in + ((size_t)y0 * in_w + x0) * channels;
+      const float *p01 = in + ((size_t)y0 * in_w + x1) * channels;
+      const float *p10 = in + ((size_t)y1 * in_w + x0) * channels;
+      const float *p11 = in + ((size_t)y1 * in_w + x1) * channels;
+      float *o = out + ((size_t)oy * out_w + ox) * channels;
+      for (int c = 0; c < channels; c++)
+        o[c] = (1.0f - ly) * ((1.0f - lx) * p00[c] + lx * p01[c]) +
+               ly * ((1.0f - lx) * p10[c] + lx * p11[c]);
+    }
+  }
+}

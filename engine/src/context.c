@@ -1,0 +1,267 @@
+/* Run contexts: per-thread scratch memory planned once per input shape, a
+ * thread pool, the input slots and the last output. */
+#include "model.h"
+
+#include "preprocess.h"
+
+#include <math.h>
+#include <pthreadpool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIN_SIDE 32
+#define MAX_SIDE 2048
+
+struct mnv3_context {
+  mnv3_model *model;
+  pthreadpool_t pool; /* NULL: run on the caller's thread */
+  mnv3_schedule schedule;
+  float *arena;
+  size_t arena_floats;
+  float *input; /* batch slots, NHWC */
+  size_t input_floats;
+  float *output; /* batch x (h x w x classes), NHWC */
+  size_t output_floats;
+  int batch; /* of the last output */
+};
+
+mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error) {
+  mnv3_context *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) {
+    mnv3_fail(error, "out of memory creating a context");
+    return NULL;
+  }
+  if (threads <= 0)
+    threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (threads > 1) {
+    ctx->pool = pthreadpool_create((size_t)threads);
+    if (!ctx->pool) {
+      free(ctx);
+      mnv3_fail(error, "cannot create a pool of %d threads", threads);
+      return NULL;
+    }
+  }
+  ctx->model = mnv3_model_ref(model);
+  return ctx;
+}
+
+void mnv3_context_free(mnv3_context *ctx) {
+  if (!ctx)
+    return;
+  if (ctx->pool)
+    pthreadpool_destroy(ctx->pool);
+  mnv3_schedule_clear(&ctx->schedule);
+  free(ctx->arena);
+  free(ctx->input);
+  free(ctx->output);
+  mnv3_model_unref(ctx->model);
+  free(ctx);
+}
+
+const mnv3_model *mnv3_context_model(const mnv3_context *ctx) { return ctx->model; }
+
+/* Grows a buffer; contents are kept only when `keep` (input slots). */
+static int reserve(float **buffer, size_t *capacity, size_t floats, int keep,
+                   mnv3_error *error) {
+  if (floats <= *capacity)
+    return 0;
+  float *grown;
+  if (keep) {
+    grown = realloc(*buffer, floats * sizeof(float));
+  } else {
+    grown = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    if (grown)
+      free(*buffer);
+  }
+  if (!grown)
+    return mnv3_fail(error, "out of memory: %zu MB of activations",
+                     floats * sizeof(float) >> 20);
+  *buffer = grown;
+  *capacity = floats;
+  return 0;
+}
+
+static int check_shape(int batch, int height, int width, mnv3_error *error) {
+  if (batch < 1)
+    return mnv3_fail(error, "batch must be at least 1, got %d", batch);
+  if (height < MIN_SIDE || height > MAX_SIDE || width < MIN_SIDE || width > MAX_SIDE)
+    return mnv3_fail(error, "input size %dx%d (height x width) is outside %d..%d",
+                     height, width, MIN_SIDE, MAX_SIDE);
+  return 0;
+}
+
+/* Plans memory for an input size, once per size change. */
+static int prepare(mnv3_context *ctx, int height, int width, mnv3_error *error) {
+  if (ctx->schedule.tensors && ctx->schedule.in_h == height && ctx->schedule.in_w == width)
+    return 0;
+  mnv3_schedule_clear(&ctx->schedule);
+  if (mnv3_schedule_build(&ctx->model->plan, height, width, &ctx->schedule, error) < 0)
+    return -1;
+  if (reserve(&ctx->arena, &ctx->arena_floats, ctx->schedule.arena_floats, 0, error) < 0) {
+    mnv3_schedule_clear(&ctx->schedule);
+    return -1;
+  }
+  return 0;
+}
+
+static size_t image_output_floats(const mnv3_context *ctx) {
+  const mnv3_tensor_info *t = &ctx->schedule.tensors[ctx->model->plan.output];
+  return (size_t)t->h * t->w * t->c;
+}
+
+static int execute(mnv3_context *ctx, int batch, int height, int width,
+                   mnv3_error *error) {
+  if (prepare(ctx, height, width, error) < 0)
+    return -1;
+  const size_t per_image = image_output_floats(ctx);
+  if (reserve(&ctx->output, &ctx->output_floats, per_image * (size_t)batch, 0, error) < 0)
+    return -1;
+  const size_t in_floats = (size_t)height * width * 3;
+  for (int b = 0; b < batch; b++)
+    mnv3_plan_execute(&ctx->model->plan, &ctx->schedule, ctx->arena,
+                      ctx->input + in_floats * b, ctx->output + per_image * b, ctx->pool);
+  ctx->batch = batch;
+  return 0;
+}
+
+int mnv3_context_run_nchw(mnv3_context *ctx, const float *input, int batch,
+                          int height, int width, mnv3_error *error) {
+  if (check_shape(batch, height, width, error) < 0)
+    return -1;
+  const size_t plane = (size_t)height * width;
+  if (reserve(&ctx->input, &ctx->input_floats, plane * 3 * (size_t)batch, 0, error) < 0)
+    return -1;
+  for (int b = 0; b < batch; b++)
+    for (size_t p = 0; p < plane; p++)
+      for (int c = 0; c < 3; c++)
+        ctx->input[(b * plane + p) * 3 + c] = input[(b * 3 + (size_t)c) * plane + p];
+  return execute(ctx, batch, height, width, error);
+}
+
+int mnv3_context_set_frame(mnv3_context *ctx, int index, const mnv3_frame *frame,
+                           const mnv3_rect *crop, mnv3_error *error) {
+  const mnv3_config *cfg = &ctx->model->config;
+  if (index < 0)
+    return mnv3_fail(error, "frame index must not be negative, got %d", index);
+  const size_t slot = (size_t)cfg->input_height * cfg->input_width * 3;
+  if (reserve(&ctx->input, &ctx->input_floats, slot * ((size_t)index + 1), 1, error) < 0)
+    return -1;
+  mnv3_rect centre;
+  if (!crop) {
+    centre = mnv3_centre_crop(frame->width, frame->height, cfg->crop);
+    crop = &centre;
+  }
+  mnv3_normalize norm;
+  memcpy(norm.mean, cfg->mean, sizeof norm.mean);
+  memcpy(norm.std, cfg->std, sizeof norm.std);
+  return mnv3_preprocess(frame, crop, &norm, cfg->input_height, cfg->input_width,
+                         ctx->input + slot * index, error);
+}
+
+int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error) {
+  const mnv3_config *cfg = &ctx->model->config;
+  if (check_shape(batch, cfg->input_height, cfg->input_width, error) < 0)
+    return -1;
+  const size_t slot = (size_t)cfg->input_height * cfg->input_width * 3;
+  if (ctx->input_floats < slot * (size_t)batch)
+    return mnv3_fail(error, "run of %d frames, but only %zu were set", batch,
+                     ctx->input_floats / slot);
+  return execute(ctx, batch, cfg->input_height, cfg->input_width, error);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+void mnv3_context_output_shape(const mnv3_context *ctx, int *batch, int *classes,
+                               int *height, int *width) {
+  const mnv3_tensor_info *t =
+      ctx->schedule.tensors ? &ctx->schedule.tensors[ctx->model->plan.output] : NULL;
+  *batch = t ? ctx->batch : 0;
+  *classes = t ? t->c : 0;
+  *height = t ? t->h : 0;
+  *width = t ? t->w : 0;
+}
+
+size_t mnv3_context_output_size(const mnv3_context *ctx) {
+  return ctx->schedule.tensors ? image_output_floats(ctx) * (size_t)ctx->batch : 0;
+}
+
+void mnv3_context_read_output(const mnv3_context *ctx, float *dst) {
+  if (!ctx->schedule.tensors)
+    return;
+  const mnv3_tensor_info *t = &ctx->schedule.tensors[ctx->model->plan.output];
+  const size_t plane = (size_t)t->h * t->w;
+  for (int b = 0; b < ctx->batch; b++)
+    for (size_t p = 0; p < plane; p++)
+      for (int c = 0; c < t->c; c++)
+        dst[((size_t)b * t->c + c) * plane + p] = ctx->output[((size_t)b * plane + p) * t->c + c];
+}
+
+/* Softmax over every network output (a hidden background class included, as
+ * TF's own softmax does); callers report the user's classes only. */
+static const float *softmax_stats(const mnv3_context *ctx, int index, float *max,
+                                  double *sum) {
+  const int outputs = ctx->model->plan.output_channels;
+  const float *logits = ctx->output + (size_t)index * outputs;
+  *max = logits[0];
+  for (int c = 1; c < outputs; c++)
+    *max = fmaxf(*max, logits[c]);
+  *sum = 0.0;
+  for (int c = 0; c < outputs; c++)
+    *sum += exp((double)logits[c] - *max);
+  return logits;
+}
+
+void mnv3_context_probabilities(const mnv3_context *ctx, int index, float *probs) {
+  const int outputs = ctx->model->plan.output_channels;
+  const int offset = ctx->model->class_offset;
+  float max;
+  double sum;
+  const float *logits = softmax_stats(ctx, index, &max, &sum);
+  for (int c = offset; c < outputs; c++)
+    probs[c - offset] = (float)(exp((double)logits[c] - max) / sum);
+}
+
+int mnv3_context_top_k(const mnv3_context *ctx, int index, int k, mnv3_class_score *out) {
+  if (ctx->model->task != MNV3_TASK_CLASSIFY || index < 0 || index >= ctx->batch || k <= 0)
+    return 0;
+  const int outputs = ctx->model->plan.output_channels;
+  const int offset = ctx->model->class_offset;
+  const float *logits = ctx->output + (size_t)index * outputs;
+  /* Select on logits (softmax keeps the order), ties keep the lower id;
+     then turn the k selected into probabilities. No allocation per frame. */
+  int n = 0;
+  for (int c = 0; c + offset < outputs; c++) {
+    const float l = logits[c + offset];
+    if (n == k && l <= out[k - 1].score)
+      continue;
+    int at = n < k ? n : k - 1;
+    while (at > 0 && out[at - 1].score < l) {
+      out[at] = out[at - 1];
+      at--;
+    }
+    out[at] = (mnv3_class_score){c, l};
+    if (n < k)
+      n++;
+  }
+  float max;
+  double sum;
+  softmax_stats(ctx, index, &max, &sum);
+  for (int i = 0; i < n; i++)
+    out[i].score = (float)(exp((double)out[i].score - max) / sum);
+  return n;
+}
+
+void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, int stride) {
+  const mnv3_tensor_info *t = &ctx->schedule.tensors[ctx->model->plan.output];
+  const float *scores = ctx->output + (size_t)index * t->h * t->w * t->c;
+  for (int y = 0; y < t->h; y++)
+    for (int x = 0; x < t->w; x++) {
+      const float *s = scores + ((size_t)y * t->w + x) * t->c;
+      int best = 0;
+      for (int c = 1; c < t->c; c++)
+        if (s[c] > s[best])
+          best = c;
+      mask[(size_t)y * stride + x] = (uint8_t)best;
+    }
+}

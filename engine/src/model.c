@@ -1,0 +1,125 @@
+/* A loaded model: config, compiled plan with packed weights. Immutable after
+ * load, shared by reference count. */
+#include "model.h"
+
+#include "preprocess.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ends_with(const char *s, const char *suffix) {
+  const size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int load_weights(const char *path, mnv3_network *net, mnv3_error *error) {
+  if (ends_with(path, ".tflite"))
+    return mnv3_tflite_load(path, net, error);
+  return mnv3_safetensors_load(path, net, error);
+}
+
+/* Distinct colours for classes when the config names no palette: hues
+ * spread by the golden ratio, class 0 (background by convention) black. */
+static void default_colors(uint8_t colors[256][3]) {
+  colors[0][0] = colors[0][1] = colors[0][2] = 0;
+  for (int c = 1; c < 256; c++) {
+    const double h = fmod(c * 0.618033988749895, 1.0) * 6.0;
+    const double f = h - floor(h);
+    const double v = 1.0, s = 0.75, p = v * (1 - s), q = v * (1 - s * f),
+                 t = v * (1 - s * (1 - f));
+    double rgb[3];
+    switch ((int)h) {
+    case 0: rgb[0] = v; rgb[1] = t; rgb[2] = p; break;
+    case 1: rgb[0] = q; rgb[1] = v; rgb[2] = p; break;
+    case 2: rgb[0] = p; rgb[1] = v; rgb[2] = t; break;
+    case 3: rgb[0] = p; rgb[1] = q; rgb[2] = v; break;
+    case 4: rgb[0] = t; rgb[1] = p; rgb[2] = v; break;
+    default: rgb[0] = v; rgb[1] = p; rgb[2] = q; break;
+    }
+    for (int i = 0; i < 3; i++)
+      colors[c][i] = (uint8_t)lround(rgb[i] * 255.0);
+  }
+}
+
+mnv3_model *mnv3_model_load(const char *config_path, const char *weights_override,
+                            mnv3_error *error) {
+  mnv3_model *model = calloc(1, sizeof *model);
+  if (!model) {
+    mnv3_fail(error, "out of memory loading %s", config_path);
+    return NULL;
+  }
+  atomic_init(&model->refcount, 1);
+  if (mnv3_config_load(config_path, &model->config, error) < 0) {
+    free(model);
+    return NULL;
+  }
+  const char *weights = weights_override ? weights_override : model->config.weights_path;
+  mnv3_network net;
+  if (!weights) {
+    mnv3_fail(error, "%s: no weights: set model.weights in the config or pass a weights file",
+              config_path);
+  } else if (mnv3_network_build(&model->config, &net, error) == 0) {
+    if (load_weights(weights, &net, error) == 0 &&
+        mnv3_plan_compile(&net, mnv3_kernels_get(), &model->plan, error) == 0) {
+      model->task = net.task;
+      mnv3_network_clear(&net);
+      model->class_offset = model->config.background_class ? 1 : 0;
+      default_colors(model->colors);
+      if (model->config.has_palette)
+        memcpy(model->colors, model->config.palette,
+               (size_t)model->config.palette_size * 3);
+      return model;
+    }
+    mnv3_network_clear(&net);
+  }
+  mnv3_config_clear(&model->config);
+  free(model);
+  return NULL;
+}
+
+mnv3_model *mnv3_model_ref(mnv3_model *model) {
+  atomic_fetch_add(&model->refcount, 1);
+  return model;
+}
+
+void mnv3_model_unref(mnv3_model *model) {
+  if (!model || atomic_fetch_sub(&model->refcount, 1) != 1)
+    return;
+  mnv3_plan_clear(&model->plan);
+  mnv3_config_clear(&model->config);
+  free(model);
+}
+
+mnv3_task mnv3_model_task(const mnv3_model *model) { return model->task; }
+
+const char *mnv3_model_architecture(const mnv3_model *model) {
+  return model->config.architecture;
+}
+
+int mnv3_model_num_classes(const mnv3_model *model) {
+  return model->config.num_classes - model->class_offset;
+}
+
+const char *mnv3_model_label(const mnv3_model *model, int class_id) {
+  if (!model->config.labels || class_id < 0 || class_id >= model->config.num_labels)
+    return NULL;
+  return model->config.labels[class_id];
+}
+
+void mnv3_model_input_size(const mnv3_model *model, int *height, int *width) {
+  *height = model->config.input_height;
+  *width = model->config.input_width;
+}
+
+double mnv3_model_crop_fraction(const mnv3_model *model) { return model->config.crop; }
+
+void mnv3_model_class_color(const mnv3_model *model, int class_id, uint8_t rgb[3]) {
+  memcpy(rgb, model->colors[class_id & 255], 3);
+}
+
+mnv3_rect mnv3_model_frame_crop(const mnv3_model *model, int width, int height) {
+  return mnv3_centre_crop(width, height, model->config.crop);
+}
+
+const char *mnv3_isa_name(void) { return mnv3_kernels_get()->isa; }

@@ -1,0 +1,61 @@
+/* The compiled form of a network: a flat list of steps with packed weights
+ * (shared, read-only, built once per model), and the per-input-size
+ * schedule (tensor shapes, padding, arena offsets) each context plans once
+ * per shape. */
+#ifndef MNV3_PLAN_H
+#define MNV3_PLAN_H
+
+#include "kernels.h"
+
+typedef struct mnv3_step {
+  mnv3_op_kind kind;
+  int in0, in1, out;
+  /* CONV */
+  const mnv3_conv_kernel *kernel;
+  float *packed;
+  int in_ch, out_ch, kernel_size, stride, dilation;
+  mnv3_padding padding;
+  mnv3_act act;
+  float pre_lo, pre_hi, post_lo, post_hi;
+} mnv3_step;
+
+typedef struct mnv3_plan {
+  const mnv3_kernels *kernels;
+  int num_steps;
+  mnv3_step *steps;
+  int num_tensors;
+  int output;
+  int output_channels;
+} mnv3_plan;
+
+/* Packs the network's weights for `kernels`; the network's unpacked weights
+ * are released. */
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
+                      mnv3_plan *plan, mnv3_error *error);
+void mnv3_plan_clear(mnv3_plan *plan);
+
+typedef struct mnv3_tensor_info {
+  int h, w, c;
+  size_t offset; /* in floats, within the arena */
+} mnv3_tensor_info;
+
+typedef struct mnv3_schedule {
+  int in_h, in_w;
+  mnv3_tensor_info *tensors; /* num_tensors */
+  int *pad_top, *pad_left;   /* per step */
+  size_t arena_floats;
+} mnv3_schedule;
+
+/* Computes shapes, padding and a packed arena layout for one input size. */
+int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
+                        mnv3_schedule *schedule, mnv3_error *error);
+void mnv3_schedule_clear(mnv3_schedule *schedule);
+
+struct pthreadpool;
+/* Runs one image: input is in_h x in_w x 3 NHWC, the result is copied to
+ * output (tensors[plan->output] sized). */
+void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *schedule,
+                       float *arena, const float *input, float *output,
+                       struct pthreadpool *pool);
+
+#endif
