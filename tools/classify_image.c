@@ -1,0 +1,206 @@
+/* mnv3-run --image: decode image files with GStreamer and classify them
+ * through the public engine API. */
+#include "classify_image.h"
+
+#include <mnv3/mnv3.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TOP_K 5
+/* A still image prerolls in milliseconds; this only bounds a stuck decoder. */
+#define DECODE_TIMEOUT (30 * GST_SECOND)
+
+/* ---- JSON output -------------------------------------------------------- */
+
+static void json_string(FILE *out, const char *s) {
+  if (!s) {
+    fputs("null", out);
+    return;
+  }
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", out); break;
+    case '\\': fputs("\\\\", out); break;
+    case '\b': fputs("\\b", out); break;
+    case '\f': fputs("\\f", out); break;
+    case '\n': fputs("\\n", out); break;
+    case '\r': fputs("\\r", out); break;
+    case '\t': fputs("\\t", out); break;
+    default:
+      if (*p < 0x20)
+        fprintf(out, "\\u%04x", *p);
+      else
+        fputc(*p, out); /* UTF-8 passes through as is */
+    }
+  }
+  fputc('"', out);
+}
+
+static void print_result(const mnv3_model *model, const char *file,
+                         const mnv3_class_score *top, int n) {
+  fputs("{\"file\": ", stdout);
+  json_string(stdout, file);
+  fputs(", \"top\": [", stdout);
+  for (int i = 0; i < n; i++) {
+    printf("%s{\"label_id\": %d, \"label\": ", i ? ", " : "", top[i].class_id);
+    json_string(stdout, mnv3_model_label(model, top[i].class_id));
+    printf(", \"confidence\": %.6g}", (double)top[i].score);
+  }
+  fputs("]}\n", stdout);
+  fflush(stdout);
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+/* The first error the pipeline posted, or a generic reason. */
+static void report_bus_error(GstElement *pipeline, const char *file,
+                             const char *fallback) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  if (msg) {
+    GError *err = NULL;
+    gchar *debug = NULL;
+    gst_message_parse_error(msg, &err, &debug);
+    fprintf(stderr, "%s: cannot decode: %s\n", file, err->message);
+    g_clear_error(&err);
+    g_free(debug);
+    gst_message_unref(msg);
+  } else {
+    fprintf(stderr, "%s: cannot decode: %s\n", file, fallback);
+  }
+  gst_object_unref(bus);
+}
+
+/* Decodes the first frame of `file` to packed RGB. Returns the sample (the
+ * caller unrefs it) or NULL after printing why. */
+static GstSample *decode_first_frame(const char *file) {
+  GError *gerr = NULL;
+  /* The location is set as a property, not parsed, so any file name works. */
+  GstElement *pipeline = gst_parse_launch(
+      "filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB "
+      "! appsink name=sink sync=false max-buffers=1",
+      &gerr);
+  if (!pipeline) {
+    fprintf(stderr, "%s: cannot build the GStreamer decoding pipeline: %s; "
+            "install gstreamer1.0-plugins-base\n", file,
+            gerr ? gerr->message : "unknown error");
+    g_clear_error(&gerr);
+    return NULL;
+  }
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_object_set(src, "location", file, NULL);
+
+  GstSample *sample = NULL;
+  /* PAUSED prerolls: the sink holds the first decoded frame. */
+  GstStateChangeReturn ret = gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  if (ret != GST_STATE_CHANGE_FAILURE)
+    ret = gst_element_get_state(pipeline, NULL, NULL, DECODE_TIMEOUT);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    report_bus_error(pipeline, file, "the pipeline failed to start");
+  else if (ret != GST_STATE_CHANGE_SUCCESS &&
+           ret != GST_STATE_CHANGE_NO_PREROLL)
+    report_bus_error(pipeline, file, "decoding timed out");
+  else if (!(sample = gst_app_sink_pull_preroll(GST_APP_SINK(sink))))
+    report_bus_error(pipeline, file, "the file holds no video frame");
+
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(src);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return sample;
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+static int classify_sample(mnv3_context *ctx, const char *file,
+                           GstSample *sample, int top_k,
+                           mnv3_class_score *top) {
+  GstVideoInfo info;
+  GstVideoFrame vframe;
+  if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample)) ||
+      GST_VIDEO_INFO_FORMAT(&info) != GST_VIDEO_FORMAT_RGB) {
+    fprintf(stderr, "%s: the decoder did not deliver RGB frames\n", file);
+    return -1;
+  }
+  if (!gst_video_frame_map(&vframe, &info, gst_sample_get_buffer(sample),
+                           GST_MAP_READ)) {
+    fprintf(stderr, "%s: cannot map the decoded frame\n", file);
+    return -1;
+  }
+  mnv3_frame frame = {
+      .format = MNV3_PIXEL_RGB,
+      .width = GST_VIDEO_FRAME_WIDTH(&vframe),
+      .height = GST_VIDEO_FRAME_HEIGHT(&vframe),
+      .planes = {GST_VIDEO_FRAME_PLANE_DATA(&vframe, 0), NULL, NULL},
+      .strides = {GST_VIDEO_FRAME_PLANE_STRIDE(&vframe, 0), 0, 0},
+  };
+  mnv3_error err = {{0}};
+  int rc = mnv3_context_set_frame(ctx, 0, &frame, NULL, &err);
+  gst_video_frame_unmap(&vframe);
+  if (rc == 0)
+    rc = mnv3_context_run(ctx, 1, &err);
+  if (rc != 0) {
+    fprintf(stderr, "%s: %s\n", file, err.message);
+    return -1;
+  }
+  print_result(mnv3_context_model(ctx), file, top,
+               mnv3_context_top_k(ctx, 0, top_k, top));
+  return 0;
+}
+
+int mnv3_tool_classify_files(const char *config, const char *weights_override,
+                             char **files, int nfiles, int top_k,
+                             int threads) {
+  GError *gerr = NULL;
+  if (!gst_init_check(NULL, NULL, &gerr)) {
+    fprintf(stderr, "cannot initialise GStreamer: %s\n",
+            gerr ? gerr->message : "unknown error");
+    g_clear_error(&gerr);
+    return 1;
+  }
+  mnv3_error err = {{0}};
+  mnv3_model *model = mnv3_model_load(config, weights_override, &err);
+  if (!model) {
+    fprintf(stderr, "%s\n", err.message);
+    return 1;
+  }
+  if (mnv3_model_task(model) != MNV3_TASK_CLASSIFY) {
+    fprintf(stderr, "%s: describes a segmentation model; --image needs a "
+            "classification config\n", config);
+    mnv3_model_unref(model);
+    return 1;
+  }
+  mnv3_context *ctx = mnv3_context_new(model, threads, &err);
+  if (!ctx) {
+    fprintf(stderr, "%s\n", err.message);
+    mnv3_model_unref(model);
+    return 1;
+  }
+  int classes = mnv3_model_num_classes(model);
+  if (top_k <= 0)
+    top_k = DEFAULT_TOP_K;
+  if (top_k > classes)
+    top_k = classes;
+  mnv3_class_score *top = malloc((size_t)(top_k > 0 ? top_k : 1) * sizeof *top);
+
+  int failed = 0;
+  for (int i = 0; i < nfiles; i++) {
+    GstSample *sample = decode_first_frame(files[i]);
+    if (!sample || classify_sample(ctx, files[i], sample, top_k, top) != 0)
+      failed++;
+    if (sample)
+      gst_sample_unref(sample);
+  }
+  free(top);
+  mnv3_context_free(ctx);
+  mnv3_model_unref(model);
+  return failed ? 1 : 0;
+}
