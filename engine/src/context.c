@@ -118,6 +118,9 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
   if (reserve(&ctx->output, &ctx->output_floats, per_image * (size_t)batch, 0, error) < 0)
     return -1;
   const size_t in_floats = (size_t)height * width * 3;
+  if (isfinite(ctx->model->input_lo) || isfinite(ctx->model->input_hi))
+    for (size_t i = 0; i < in_floats * (size_t)batch; i++)
+      ctx->input[i] = fminf(fmaxf(ctx->input[i], ctx->model->input_lo), ctx->model->input_hi);
   for (int b = 0; b < batch; b++)
     mnv3_plan_execute(&ctx->model->plan, &ctx->schedule, ctx->arena,
                       ctx->input + in_floats * b, ctx->output + per_image * b, ctx->pool);

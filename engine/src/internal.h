@@ -84,8 +84,8 @@ typedef struct mnv3_op {
   mnv3_padding padding;
   mnv3_act act;
   /* Output range clamps, +-INFINITY unless the weights say otherwise
-     (quantized TFLite tensors): pre_* on conv + bias (+ residual), before
-     the activation; post_* on the op's output. */
+     (quantized TFLite tensors): pre_* on conv + bias, before the residual
+     and the activation; post_* on the op's output. */
   float pre_lo, pre_hi, post_lo, post_hi;
   /* torchvision state_dict naming: with BN, the conv is key.0.weight and the
      BN key.1.{weight,bias,running_mean,running_var}; without, key.weight and
@@ -104,6 +104,7 @@ typedef struct mnv3_network {
   int num_classes; /* network outputs */
   int num_tensors;
   int output;      /* tensor id of the result */
+  float input_lo, input_hi; /* the input tensor's range (quantized graphs) */
   int num_ops;
   mnv3_op *ops;
 } mnv3_network;

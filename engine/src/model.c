@@ -63,6 +63,8 @@ mnv3_model *mnv3_model_load(const char *config_path, const char *weights_overrid
     if (load_weights(weights, &net, error) == 0 &&
         mnv3_plan_compile(&net, mnv3_kernels_get(), &model->plan, error) == 0) {
       model->task = net.task;
+      model->input_lo = net.input_lo;
+      model->input_hi = net.input_hi;
       mnv3_network_clear(&net);
       model->class_offset = model->config.background_class ? 1 : 0;
       default_colors(model->colors);

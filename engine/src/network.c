@@ -226,6 +226,8 @@ int mnv3_network_build(const mnv3_config *config, mnv3_network *net,
   net->task = a->segmentation ? MNV3_TASK_SEGMENT : MNV3_TASK_CLASSIFY;
   net->num_classes = config->num_classes;
   net->num_tensors = 1; /* tensor 0: the input */
+  net->input_lo = -INFINITY;
+  net->input_hi = INFINITY;
 
   const int stem_ch = mnv3_round_channels(a->blocks[0].in, width);
   conv_spec stem = {3, stem_ch, 3, 2, 1, 0, MNV3_ACT_HSWISH, 1, 0, 0};
