@@ -47,6 +47,7 @@ typedef struct parse_ctx {
   const char *name; /* file name shown in messages */
   mnv3_error *error;
   size_t nodes;
+  int file_missing; /* set by resolve_file when the file does not exist */
 } parse_ctx;
 
 static const char *const ARCHITECTURES[] = {
@@ -519,6 +520,7 @@ static int resolve_file(parse_ctx *c, const node *n, const char *path,
     memcpy(absolute, joined, strlen(joined) + 1);
   }
   struct stat st;
+  c->file_missing = 1;
   if (stat(absolute, &st) != 0)
     return fail_at(c, n, path,
                    "file not found: %s (%s; relative paths resolve against "
@@ -527,6 +529,7 @@ static int resolve_file(parse_ctx *c, const node *n, const char *path,
   if (!S_ISREG(st.st_mode))
     return fail_at(c, n, path, "expected a regular file, got %s (not a file)",
                    absolute);
+  c->file_missing = 0;
   *out = realpath(absolute, NULL);
   if (!*out)
     *out = strdup(absolute);
@@ -680,9 +683,20 @@ static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
   }
 
   join_key(key, sizeof key, "model", "weights");
-  if (v[M_WEIGHTS] &&
-      resolve_file(c, v[M_WEIGHTS], key, base_dir, &cfg->weights_path))
-    return -1;
+  if (v[M_WEIGHTS]) {
+    /* A missing weights file is an error only when the config's weights are
+       used: a caller may give others (mnv3-run --weights). */
+    mnv3_error missing;
+    parse_ctx weights_ctx = *c;
+    weights_ctx.error = &missing;
+    weights_ctx.file_missing = 0;
+    if (resolve_file(&weights_ctx, v[M_WEIGHTS], key, base_dir, &cfg->weights_path)) {
+      if (!weights_ctx.file_missing)
+        return mnv3_fail(c->error, "%s", missing.message);
+      if (!(cfg->weights_error = strdup(missing.message)))
+        return mnv3_fail(c->error, "%s: out of memory", c->name);
+    }
+  }
   return 0;
 }
 
@@ -834,6 +848,7 @@ void mnv3_config_clear(mnv3_config *config) {
   free(config->path);
   free(config->architecture);
   free(config->weights_path);
+  free(config->weights_error);
   free(config->labels_path);
   free_lines(config->labels, config->num_labels);
   memset(config, 0, sizeof *config);

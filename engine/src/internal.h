@@ -30,6 +30,8 @@ typedef struct mnv3_config {
   int background_class;    /* model.background-class: output 0 is "background"
                               and is hidden from users (TF releases) */
   char *weights_path;      /* model.weights, resolved against the YAML's folder */
+  char *weights_error;     /* why model.weights is unusable (file:line:col:
+                              missing file), reported when it is used */
   char *labels_path;       /* labels, resolved, or NULL */
   char **labels;           /* num_labels strings, or NULL */
   int num_labels;

@@ -56,7 +56,9 @@ mnv3_model *mnv3_model_load(const char *config_path, const char *weights_overrid
   }
   const char *weights = weights_override ? weights_override : model->config.weights_path;
   mnv3_network net;
-  if (!weights) {
+  if (!weights && model->config.weights_error) {
+    mnv3_fail(error, "%s", model->config.weights_error);
+  } else if (!weights) {
     mnv3_fail(error, "%s: no weights: set model.weights in the config or pass a weights file",
               config_path);
   } else if (mnv3_network_build(&model->config, &net, error) == 0) {

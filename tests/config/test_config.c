@@ -331,14 +331,20 @@ static void test_file_errors(void) {
         "absent config: %s", err.message);
   CHECK(is_zeroed(&cfg), "config not zeroed");
 
-  /* weights: the resolved path is named */
+  /* weights: a missing file is kept as an error for when the weights are
+     used (a caller may override them); it names the resolved path */
   char want[PATH_MAX];
   int rc = load_yaml(MODEL_SMALL "  weights: missing.safetensors\n", &cfg,
                      &err);
   format_path(want, "%s/configs/missing.safetensors", tmp_dir);
-  CHECK(rc == -1 && strstr(err.message, "cfg.yaml:3:12: model.weights: ") &&
-            strstr(err.message, want),
-        "missing weights: %s", err.message);
+  CHECK(rc == 0 && !cfg.weights_path && cfg.weights_error &&
+            strstr(cfg.weights_error, "cfg.yaml:3:12: model.weights: ") &&
+            strstr(cfg.weights_error, want),
+        "missing weights: %s", cfg.weights_error ? cfg.weights_error : err.message);
+  mnv3_config_clear(&cfg);
+  rc = load_yaml(MODEL_SMALL "  weights: [1]\n", &cfg, &err);
+  CHECK(rc == -1 && strstr(err.message, "cfg.yaml:3:12: model.weights: "),
+        "weights of the wrong type: %s", err.message);
   CHECK(is_zeroed(&cfg), "config not zeroed");
 
   rc = load_yaml(MODEL_SMALL "labels: ../models/nolabels.txt\n", &cfg, &err);
