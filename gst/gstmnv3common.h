@@ -1,0 +1,115 @@
+/* mnv3 GStreamer plugin: what mnv3classify and mnv3segment share.
+ *
+ * GstMnv3Filter is an abstract in-place GstVideoFilter that owns everything
+ * the two elements have in common: the config/weights/threads/
+ * inference-interval/post-messages properties, loading the model (through a
+ * process-wide cache) and a context in start(), mapping the negotiated video
+ * format to the engine's pixel format in set_info(), running the network every
+ * Nth frame and posting element messages. Subclasses only turn the network's
+ * output into a result and attach/draw that result on every frame.
+ */
+#ifndef GST_MNV3_COMMON_H
+#define GST_MNV3_COMMON_H
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideofilter.h>
+
+#include "mnv3/mnv3.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_MNV3_FILTER (gst_mnv3_filter_get_type ())
+#define GST_MNV3_FILTER(obj) \
+  (G_TYPE_CHECK_INSTANCE_CAST ((obj), GST_TYPE_MNV3_FILTER, GstMnv3Filter))
+#define GST_MNV3_FILTER_CLASS(klass) \
+  (G_TYPE_CHECK_CLASS_CAST ((klass), GST_TYPE_MNV3_FILTER, GstMnv3FilterClass))
+#define GST_MNV3_FILTER_GET_CLASS(obj) \
+  (G_TYPE_INSTANCE_GET_CLASS ((obj), GST_TYPE_MNV3_FILTER, GstMnv3FilterClass))
+
+typedef struct _GstMnv3Filter GstMnv3Filter;
+typedef struct _GstMnv3FilterClass GstMnv3FilterClass;
+
+/* What a subclass needs to know about the frame it decorates. */
+typedef struct {
+  guint64 frame;           /* this frame's number, counted from 0 at start */
+  guint64 inference_frame; /* the frame the result was computed on */
+  GstClockTime pts;
+  gboolean stale;          /* TRUE when the result comes from an earlier frame */
+} GstMnv3FrameInfo;
+
+struct _GstMnv3Filter {
+  GstVideoFilter parent;
+
+  /*< protected >*/
+  /* Valid from start() to stop(); used by the streaming thread only. */
+  mnv3_model *model;
+  mnv3_context *context;
+  mnv3_pixel_format pixel_format;
+
+  /*< private >*/
+  gchar *cache_key;
+  guint64 frame_number;
+  guint64 result_frame;
+  gboolean have_result;
+
+  /* Properties, under the object lock. */
+  gchar *config;
+  gchar *weights;
+  gint threads;
+  guint inference_interval;
+  gboolean post_messages;
+};
+
+struct _GstMnv3FilterClass {
+  GstVideoFilterClass parent_class;
+
+  /* The task the model must have, and the name of the element messages. */
+  mnv3_task task;
+  const gchar *message_name;
+
+  /* After the model and context are ready, in start(). */
+  gboolean (*prepare) (GstMnv3Filter * filter, GError ** error);
+  /* Drops everything prepare() and read_result() made, in stop(). */
+  void (*release) (GstMnv3Filter * filter);
+  /* Reads the result of the inference just run on `frame`. */
+  void (*read_result) (GstMnv3Filter * filter, GstVideoFrame * frame);
+  /* Attaches the current result to `frame` (and draws it), and adds the
+   * result's fields to `message` unless it is NULL (post-messages off). */
+  void (*apply_result) (GstMnv3Filter * filter, GstVideoFrame * frame,
+      const GstMnv3FrameInfo * info, GstStructure * message);
+};
+
+GType gst_mnv3_filter_get_type (void);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstMnv3Filter, gst_object_unref);
+
+/* The engine's view of a mapped frame; `planes` receives writable pointers to
+ * the same planes (for drawing). */
+void gst_mnv3_filter_wrap_frame (GstMnv3Filter * filter,
+    const GstVideoFrame * frame, mnv3_frame * out, uint8_t * planes[3]);
+
+/* The label of a class, or "class N" (into `buf`) when the config has none. */
+const gchar *gst_mnv3_class_label (const mnv3_model * model, gint class_id,
+    gchar * buf, gsize buf_size);
+
+/* A GstStructure named `name` with label_id, label and a double field
+ * `value_field` (confidence, fraction), the shape shared by metadata and
+ * messages. */
+GstStructure *gst_mnv3_result_structure_new (const gchar * name,
+    const mnv3_model * model, gint class_id, const gchar * value_field,
+    gdouble value);
+
+/* Appends a structure (taking ownership) to a GST_TYPE_ARRAY value. */
+void gst_mnv3_value_array_append_structure (GValue * array,
+    GstStructure * structure);
+
+/* Process-wide model cache: elements with the same config and weights share
+ * one loaded model. acquire() returns a borrowed pointer valid until
+ * release(key); *key is set to a string the caller frees after release. */
+mnv3_model *gst_mnv3_model_cache_acquire (const gchar * config,
+    const gchar * weights, gchar ** key, GError ** error);
+void gst_mnv3_model_cache_release (const gchar * key);
+
+G_END_DECLS
+
+#endif

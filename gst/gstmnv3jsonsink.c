@@ -1,0 +1,573 @@
+/* mnv3jsonsink: writes the results of mnv3classify/mnv3segment as JSON lines.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * SECTION:element-mnv3jsonsink
+ * @title: mnv3jsonsink
+ *
+ * Writes one JSON object per line (JSON Lines) for every buffer it receives,
+ * in stream order, with the results mnv3classify and mnv3segment attached to
+ * the frame:
+ *
+ * |[
+ * {"frame": 0, "pts": 0, "duration": 100000000, "classification": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}], "stale": false}
+ * ]|
+ *
+ * * `frame`: the frame number the analysing element recorded in its
+ *   metadata, or the number of buffers this sink received before this one
+ *   when the frame has no metadata
+ * * `pts`, `duration`: nanoseconds, `null` when the buffer has none
+ * * `classification`: the classes mnv3classify reported, best first, each
+ *   with `label_id`, `label` and `confidence`; present when an mnv3classify
+ *   is upstream (an empty array when it reported nothing for this frame)
+ * * `segmentation`: the classes present in mnv3segment's mask, largest
+ *   first, each with `label_id`, `label` and `fraction` (share of the mask);
+ *   present when an mnv3segment is upstream
+ * * `stale`: whether a result was computed on an earlier frame (see the
+ *   analysing elements' inference-interval property)
+ *
+ * Numbers are printed in a fixed, locale-independent format (six decimals),
+ * so identical results give byte-identical files. The sink does not
+ * synchronise to the clock by default (#GstBaseSink:sync is FALSE): it is
+ * meant for batch labelling, where every frame must be written as fast as
+ * it comes.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=clip.avi ! decodebin ! videoconvert ! mnv3classify config=configs/mobilenet_v3_small_tfslim_uint8.yaml ! mnv3jsonsink location=clip.jsonl
+ * ]| Labels every frame of clip.avi with the ImageNet classifier and writes
+ * the results to clip.jsonl.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstmnv3jsonsink.h"
+#include "gstmnv3classify.h"
+#include "gstmnv3segment.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gst/video/gstvideometa.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
+#define GST_CAT_DEFAULT gst_mnv3_json_sink_debug
+
+/* What mnv3classify attaches: see its documentation. */
+#define CLASSIFY_ROI_TYPE "mnv3-classification"
+#define CLASSIFY_RESULT_NAME "mnv3-classification-result"
+
+/* Records reach the file at least this often, so a tool following the file
+ * (pipelines/label-video.sh shows progress so) is never far behind, at the
+ * cost of one write() per second. */
+#define FLUSH_INTERVAL_US G_USEC_PER_SEC
+
+/* How far upstream to look for the analysing elements; real pipelines are
+ * much shorter, this only bounds a walk through a malformed graph. */
+#define MAX_UPSTREAM_DEPTH 64
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+};
+
+struct _GstMnv3JsonSink {
+  GstBaseSink parent;
+
+  /* Property, under the object lock. */
+  gchar *location;
+
+  /* Valid from start() to stop(), used by the streaming thread. */
+  FILE *file;
+  gchar *path;                  /* the location the file was opened with */
+  guint64 buffers;              /* buffers received since start() */
+  gboolean upstream_checked;
+  gboolean has_classify;        /* an mnv3classify is upstream */
+  gboolean has_segment;         /* an mnv3segment is upstream */
+  GString *line;                /* reused for every record */
+  gint64 last_flush;            /* monotonic time, microseconds */
+};
+
+G_DEFINE_TYPE (GstMnv3JsonSink, gst_mnv3_json_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE (mnv3jsonsink, "mnv3jsonsink", GST_RANK_NONE,
+    GST_TYPE_MNV3_JSON_SINK);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+/* ---- finding the analysing elements ------------------------------------ */
+
+/* Walks upstream from `pad` (a sink pad) through elements, bins and ghost
+ * pads, noting any mnv3classify or mnv3segment. Internal links cover both
+ * an element's src -> sink pads and a ghost pad's way into its bin. */
+static void
+scan_upstream (GstMnv3JsonSink * self, GstPad * pad, guint depth)
+{
+  GstPad *peer;
+  GstObject *parent;
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+  gboolean done = FALSE;
+
+  if (depth > MAX_UPSTREAM_DEPTH)
+    return;
+  peer = gst_pad_get_peer (pad);
+  if (!peer)
+    return;
+
+  parent = gst_object_get_parent (GST_OBJECT (peer));
+  if (parent) {
+    if (GST_IS_MNV3_CLASSIFY (parent))
+      self->has_classify = TRUE;
+    if (GST_IS_MNV3_SEGMENT (parent))
+      self->has_segment = TRUE;
+    gst_object_unref (parent);
+  }
+
+  it = gst_pad_iterate_internal_links (peer);
+  while (it && !done) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:
+        scan_upstream (self, GST_PAD (g_value_get_object (&item)), depth + 1);
+        g_value_reset (&item);
+        break;
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync (it);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  if (it)
+    gst_iterator_free (it);
+  gst_object_unref (peer);
+}
+
+/* Decides which keys every record has, so that a frame without a result
+ * still gets an empty array rather than a missing key. */
+static void
+check_upstream (GstMnv3JsonSink * self)
+{
+  self->has_classify = FALSE;
+  self->has_segment = FALSE;
+  scan_upstream (self, GST_BASE_SINK_PAD (self), 0);
+  self->upstream_checked = TRUE;
+  GST_DEBUG_OBJECT (self, "upstream: mnv3classify %s, mnv3segment %s",
+      self->has_classify ? "yes" : "no", self->has_segment ? "yes" : "no");
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void
+append_json_string (GString * out, const gchar * str)
+{
+  gchar *valid = NULL;
+  const gchar *p;
+
+  /* Labels come from a user's file: never write invalid UTF-8. */
+  if (!g_utf8_validate (str, -1, NULL))
+    str = valid = g_utf8_make_valid (str, -1);
+
+  g_string_append_c (out, '"');
+  for (p = str; *p; p++) {
+    guchar c = (guchar) * p;
+    switch (c) {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      default:
+        if (c < 0x20)
+          g_string_append_printf (out, "\\u%04x", c);
+        else
+          g_string_append_c (out, (gchar) c);
+        break;
+    }
+  }
+  g_string_append_c (out, '"');
+  g_free (valid);
+}
+
+/* Fixed format and always a '.', whatever the locale. */
+static void
+append_json_double (GString * out, gdouble value)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* NaN and infinities are not JSON; a result never holds them, but a
+   * broken model must not produce an unparsable file. */
+  if (!isfinite (value)) {
+    g_string_append (out, "null");
+    return;
+  }
+  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.6f", value));
+}
+
+static void
+append_json_time (GString * out, GstClockTime t)
+{
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    g_string_append_printf (out, "%" G_GUINT64_FORMAT, (guint64) t);
+  else
+    g_string_append (out, "null");
+}
+
+/* One {"label_id": .., "label": .., "<value_field>": ..} result. */
+static void
+append_result (GString * out, const GstStructure * s, const gchar * value_field)
+{
+  gint label_id = -1;
+  gdouble value = 0.0;
+  const gchar *label = gst_structure_get_string (s, "label");
+
+  gst_structure_get_int (s, "label_id", &label_id);
+  gst_structure_get_double (s, value_field, &value);
+  g_string_append_printf (out, "{\"label_id\": %d, \"label\": ", label_id);
+  append_json_string (out, label ? label : "");
+  g_string_append_printf (out, ", \"%s\": ", value_field);
+  append_json_double (out, value);
+  g_string_append_c (out, '}');
+}
+
+/* What a frame's metadata says besides the results themselves. */
+typedef struct {
+  gboolean have_frame;
+  guint64 frame;
+  gboolean stale;
+} FrameFacts;
+
+static void
+note_facts (FrameFacts * facts, const GstStructure * s)
+{
+  gboolean stale = FALSE;
+  guint64 frame;
+
+  if (!facts->have_frame && gst_structure_get_uint64 (s, "frame", &frame)) {
+    facts->frame = frame;
+    facts->have_frame = TRUE;
+  }
+  if (gst_structure_get_boolean (s, "stale", &stale) && stale)
+    facts->stale = TRUE;
+}
+
+/* The first mnv3classify region of the buffer, or NULL. */
+static GstVideoRegionOfInterestMeta *
+find_classification (GstBuffer * buffer)
+{
+  GQuark roi_type = g_quark_from_static_string (CLASSIFY_ROI_TYPE);
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    if (roi->roi_type == roi_type)
+      return roi;
+  }
+  return NULL;
+}
+
+static void
+append_classification (GString * out, GstVideoRegionOfInterestMeta * roi,
+    FrameFacts * facts)
+{
+  gboolean first = TRUE;
+
+  g_string_append (out, ", \"classification\": [");
+  for (GList * l = roi ? roi->params : NULL; l; l = l->next) {
+    const GstStructure *s = l->data;
+    if (!gst_structure_has_name (s, CLASSIFY_RESULT_NAME))
+      continue;
+    if (!first)
+      g_string_append (out, ", ");
+    first = FALSE;
+    append_result (out, s, "confidence");
+    note_facts (facts, s);
+  }
+  g_string_append_c (out, ']');
+}
+
+static void
+append_segmentation (GString * out, const GstStructure * s,
+    FrameFacts * facts)
+{
+  const GValue *results = s ? gst_structure_get_value (s, "results") : NULL;
+  guint n = results && GST_VALUE_HOLDS_ARRAY (results) ?
+      gst_value_array_get_size (results) : 0;
+  gboolean first = TRUE;
+
+  g_string_append (out, ", \"segmentation\": [");
+  for (guint i = 0; i < n; i++) {
+    const GValue *v = gst_value_array_get_value (results, i);
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    if (!first)
+      g_string_append (out, ", ");
+    first = FALSE;
+    append_result (out, gst_value_get_structure (v), "fraction");
+  }
+  g_string_append_c (out, ']');
+  if (s)
+    note_facts (facts, s);
+}
+
+static void
+format_record (GstMnv3JsonSink * self, GstBuffer * buffer, GString * out)
+{
+  GstVideoRegionOfInterestMeta *roi = find_classification (buffer);
+  GstCustomMeta *mask =
+      gst_buffer_get_custom_meta (buffer, GST_MNV3_SEGMENTATION_MASK_META);
+  FrameFacts facts = { FALSE, 0, FALSE };
+  GString *results = g_string_new (NULL);
+
+  /* The results first: they carry the frame number written before them. */
+  if (self->has_classify || roi)
+    append_classification (results, roi, &facts);
+  if (self->has_segment || mask)
+    append_segmentation (results,
+        mask ? gst_custom_meta_get_structure (mask) : NULL, &facts);
+
+  g_string_truncate (out, 0);
+  g_string_append_printf (out, "{\"frame\": %" G_GUINT64_FORMAT,
+      facts.have_frame ? facts.frame : self->buffers);
+  g_string_append (out, ", \"pts\": ");
+  append_json_time (out, GST_BUFFER_PTS (buffer));
+  g_string_append (out, ", \"duration\": ");
+  append_json_time (out, GST_BUFFER_DURATION (buffer));
+  g_string_append_len (out, results->str, results->len);
+  g_string_append_printf (out, ", \"stale\": %s}\n",
+      facts.stale ? "true" : "false");
+  g_string_free (results, TRUE);
+}
+
+/* ---- GstBaseSink ------------------------------------------------------- */
+
+static gboolean
+gst_mnv3_json_sink_start (GstBaseSink * sink)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  gchar *location;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->location);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!location || !*location) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No file name specified for writing."),
+        ("Set the 'location' property to the JSON lines file to write."));
+    g_free (location);
+    return FALSE;
+  }
+  self->file = fopen (location, "w");
+  if (!self->file) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open file \"%s\" for writing: %s.", location,
+            g_strerror (errno)), GST_ERROR_SYSTEM);
+    g_free (location);
+    return FALSE;
+  }
+  self->path = location;
+  self->buffers = 0;
+  self->upstream_checked = FALSE;
+  self->line = g_string_sized_new (512);
+  self->last_flush = g_get_monotonic_time ();
+  GST_DEBUG_OBJECT (self, "writing to %s", location);
+  return TRUE;
+}
+
+/* Flushes the stdio buffer, reporting a failure (disk full...) as an
+ * element error. */
+static gboolean
+flush_file (GstMnv3JsonSink * self)
+{
+  if (fflush (self->file) == 0)
+    return TRUE;
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+      ("Could not write to file \"%s\": %s.", self->path, g_strerror (errno)),
+      GST_ERROR_SYSTEM);
+  return FALSE;
+}
+
+static gboolean
+gst_mnv3_json_sink_stop (GstBaseSink * sink)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  gboolean ok = TRUE;
+
+  if (self->file) {
+    ok = flush_file (self);
+    if (fclose (self->file) != 0 && ok) {
+      GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,
+          ("Could not close file \"%s\": %s.", self->path,
+              g_strerror (errno)), GST_ERROR_SYSTEM);
+      ok = FALSE;
+    }
+    self->file = NULL;
+  }
+  GST_DEBUG_OBJECT (self, "wrote %" G_GUINT64_FORMAT " records", self->buffers);
+  g_clear_pointer (&self->path, g_free);
+  if (self->line) {
+    g_string_free (self->line, TRUE);
+    self->line = NULL;
+  }
+  return ok;
+}
+
+static GstFlowReturn
+gst_mnv3_json_sink_render (GstBaseSink * sink, GstBuffer * buffer)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+
+  if (!self->upstream_checked)
+    check_upstream (self);
+
+  format_record (self, buffer, self->line);
+  if (fwrite (self->line->str, 1, self->line->len, self->file)
+      != self->line->len) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not write to file \"%s\": %s.", self->path,
+            g_strerror (errno)), GST_ERROR_SYSTEM);
+    return GST_FLOW_ERROR;
+  }
+  self->buffers++;
+
+  if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
+    self->last_flush = g_get_monotonic_time ();
+    if (!flush_file (self))
+      return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_mnv3_json_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+
+  /* New caps may come from a relinked pipeline: look upstream again. */
+  self->upstream_checked = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gst_mnv3_json_sink_event (GstBaseSink * sink, GstEvent * event)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+
+  /* Everything is on disk when the application sees EOS. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->file
+      && !flush_file (self)) {
+    gst_event_unref (event);
+    return FALSE;
+  }
+  return GST_BASE_SINK_CLASS (gst_mnv3_json_sink_parent_class)->event (sink,
+      event);
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+gst_mnv3_json_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (object);
+
+  switch (prop_id) {
+    case PROP_LOCATION:
+      GST_OBJECT_LOCK (self);
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_mnv3_json_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (object);
+
+  switch (prop_id) {
+    case PROP_LOCATION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->location);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_mnv3_json_sink_finalize (GObject * object)
+{
+  GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (object);
+
+  g_free (self->location);
+  G_OBJECT_CLASS (gst_mnv3_json_sink_parent_class)->finalize (object);
+}
+
+static void
+gst_mnv3_json_sink_class_init (GstMnv3JsonSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_mnv3_json_sink_debug, "mnv3jsonsink", 0,
+      "MobileNetV3 results as JSON lines");
+
+  gobject_class->set_property = gst_mnv3_json_sink_set_property;
+  gobject_class->get_property = gst_mnv3_json_sink_get_property;
+  gobject_class->finalize = gst_mnv3_json_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "File Location",
+          "The JSON lines file to write (created, or truncated if it exists)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "MobileNetV3 JSON lines sink", "Sink/File",
+      "Writes the classification and segmentation results of mnv3classify "
+      "and mnv3segment as one JSON line per frame", "mnv3 developers");
+
+  sink_class->start = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_start);
+  sink_class->stop = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_stop);
+  sink_class->render = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_render);
+  sink_class->set_caps = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_set_caps);
+  sink_class->event = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_event);
+}
+
+static void
+gst_mnv3_json_sink_init (GstMnv3JsonSink * self)
+{
+  /* Batch labelling: every frame, as fast as it comes. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_qos_enabled (GST_BASE_SINK (self), FALSE);
+}

@@ -1,0 +1,512 @@
+/* mnv3segment: semantic segmentation with an LR-ASPP MobileNetV3 model.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * SECTION:element-mnv3segment
+ * @title: mnv3segment
+ *
+ * Segments video frames with an LR-ASPP MobileNetV3 model described by a YAML
+ * config. The frames pass through unchanged unless #GstMnv3Segment:overlay
+ * paints the classes on them with the config's palette; the element prepares
+ * the network's input itself, so no videoconvert or videoscale is needed in
+ * front of it.
+ *
+ * Every frame gets a custom #GstMeta named "Mnv3SegmentationMask" (read it
+ * with gst_buffer_get_custom_meta(), also from Python), whose #GstStructure
+ * holds:
+ *
+ * * `mask` (#GstBuffer): the class id of every pixel at network resolution,
+ *   GRAY8, `mask_width` bytes per row, with a #GstVideoMeta
+ * * `mask_width`, `mask_height` (int)
+ * * `x`, `y`, `width`, `height` (int): the rectangle of the frame the mask
+ *   covers (the config's centre crop), in frame pixels
+ * * `results`: array of structures with `label_id` (int), `label` (string)
+ *   and `fraction` (double: share of the mask's pixels), largest first,
+ *   for every class present
+ * * `stale` (boolean), `frame`, `inference_frame` (guint64): as for
+ *   mnv3classify, see #GstMnv3Filter:inference-interval
+ *
+ * With GStreamer 1.26 or newer, a GstAnalyticsSegmentationMtd with the same
+ * mask is attached as well.
+ *
+ * With #GstMnv3Filter:post-messages, an element message named
+ * "mnv3-segmentation" is posted per frame with `frame`, `inference_frame`,
+ * `pts` (guint64 nanoseconds), `stale` and `results` as above.
+ *
+ * From Python, read the `results` arrays with Gst.Structure.get_array()
+ * (get_value() needs the gst-python overrides for arrays).
+ *
+ * ## Example launch line
+ * No pretrained LR-ASPP weights ship with the project; a seeded random one
+ * (whose classes mean nothing, but which exercises everything) is made by
+ * the tests' generator:
+ * |[
+ * python3 tests/gst/make_lraspp.py /tmp/lraspp
+ * gst-launch-1.0 filesrc location=../shared/media/video/pedestrians_768x576_10s.ogv ! decodebin ! mnv3segment config=/tmp/lraspp/lraspp.yaml overlay=blend alpha=0.5 classes=person ! videoconvert ! autovideosink
+ * ]| Shows the clip with the pixels of the "person" class tinted.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstmnv3segment.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_GST_ANALYTICS_SEGMENTATION
+#include <gst/analytics/analytics.h>
+#endif
+
+GST_DEBUG_CATEGORY_STATIC (gst_mnv3_segment_debug);
+#define GST_CAT_DEFAULT gst_mnv3_segment_debug
+
+#define RESULT_NAME "mnv3-segmentation-result"
+#define MAX_CLASSES 256         /* a mask holds 8-bit class ids */
+
+typedef enum {
+  GST_MNV3_SEGMENT_OVERLAY_NONE,
+  GST_MNV3_SEGMENT_OVERLAY_BLEND,
+  GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY,
+} GstMnv3SegmentOverlay;
+
+#define GST_TYPE_MNV3_SEGMENT_OVERLAY (gst_mnv3_segment_overlay_get_type ())
+static GType
+gst_mnv3_segment_overlay_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MNV3_SEGMENT_OVERLAY_NONE, "Leave the frame untouched", "none"},
+    {GST_MNV3_SEGMENT_OVERLAY_BLEND,
+        "Blend the class colours with the frame at 'alpha'", "blend"},
+    {GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY,
+        "Paint the class colours opaquely", "mask-only"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstMnv3SegmentOverlay", values));
+  return type;
+}
+
+enum {
+  PROP_0,
+  PROP_OVERLAY,
+  PROP_ALPHA,
+  PROP_CLASSES,
+};
+
+#define DEFAULT_OVERLAY GST_MNV3_SEGMENT_OVERLAY_BLEND
+#define DEFAULT_ALPHA 0.5
+
+struct _GstMnv3Segment {
+  GstMnv3Filter parent;
+
+  /* Properties, under the object lock. */
+  GstMnv3SegmentOverlay overlay;
+  gdouble alpha;
+  gchar *classes;
+  gboolean classes_changed;
+
+  /* Streaming state. */
+  uint8_t colors[MAX_CLASSES][3];
+  uint8_t enabled[MAX_CLASSES];
+  GstBuffer *mask;              /* the last result, GRAY8 */
+  gint mask_width, mask_height;
+  mnv3_rect placement;
+  GValue results;               /* GST_TYPE_ARRAY of result structures */
+};
+
+G_DEFINE_TYPE (GstMnv3Segment, gst_mnv3_segment, GST_TYPE_MNV3_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (mnv3segment, "mnv3segment", GST_RANK_NONE,
+    GST_TYPE_MNV3_SEGMENT);
+
+/* ---- classes to draw --------------------------------------------------- */
+
+static gint
+find_class (const mnv3_model * model, const gchar * name)
+{
+  gint n = mnv3_model_num_classes (model);
+  gchar *end;
+  glong id = strtol (name, &end, 10);
+
+  if (*name && *end == '\0')
+    return id >= 0 && id < n ? (gint) id : -1;
+  for (gint c = 0; c < n; c++) {
+    const char *label = mnv3_model_label (model, c);
+    if (label && g_ascii_strcasecmp (label, name) == 0)
+      return c;
+  }
+  return -1;
+}
+
+/* Parses "person, 15, dog" into enabled[]; empty means every class. */
+static gboolean
+resolve_classes (const mnv3_model * model, const gchar * spec,
+    uint8_t enabled[MAX_CLASSES], GError ** error)
+{
+  gchar **names;
+  gboolean any = FALSE, ok = TRUE;
+
+  memset (enabled, 0, MAX_CLASSES);
+  names = g_strsplit (spec ? spec : "", ",", -1);
+  for (gchar ** p = names; *p && ok; p++) {
+    gchar *name = g_strstrip (*p);
+    gint id;
+    if (!*name)
+      continue;
+    id = find_class (model, name);
+    if (id < 0) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "Unknown class \"%s\" in the 'classes' property: give class ids "
+          "from 0 to %d or labels from the config's labels file, separated "
+          "by commas.", name, mnv3_model_num_classes (model) - 1);
+      ok = FALSE;
+    } else {
+      enabled[id] = 1;
+      any = TRUE;
+    }
+  }
+  g_strfreev (names);
+  if (ok && !any)
+    memset (enabled, 1, MAX_CLASSES);
+  return ok;
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static gboolean
+gst_mnv3_segment_prepare (GstMnv3Filter * filter, GError ** error)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
+  gint n = mnv3_model_num_classes (filter->model);
+  gchar *classes;
+  gboolean ok;
+
+  if (n > MAX_CLASSES) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The model has %d classes; mnv3segment handles at most %d.", n,
+        MAX_CLASSES);
+    return FALSE;
+  }
+  memset (self->colors, 0, sizeof self->colors);
+  for (gint c = 0; c < n; c++)
+    mnv3_model_class_color (filter->model, c, self->colors[c]);
+
+  GST_OBJECT_LOCK (self);
+  classes = g_strdup (self->classes);
+  self->classes_changed = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  ok = resolve_classes (filter->model, classes, self->enabled, error);
+  g_free (classes);
+  return ok;
+}
+
+static void
+gst_mnv3_segment_release (GstMnv3Filter * filter)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
+
+  gst_clear_buffer (&self->mask);
+  if (G_IS_VALUE (&self->results))
+    g_value_unset (&self->results);
+}
+
+static gint
+compare_counts_desc (gconstpointer a, gconstpointer b, gpointer counts)
+{
+  const guint *n = counts;
+  gint ca = *(const gint *) a, cb = *(const gint *) b;
+  return n[cb] > n[ca] ? 1 : n[cb] < n[ca] ? -1 : ca - cb;
+}
+
+/* The classes present in the mask, largest share first. */
+static void
+build_results (GstMnv3Segment * self, const guint counts[MAX_CLASSES])
+{
+  const mnv3_model *model = GST_MNV3_FILTER (self)->model;
+  gdouble total = (gdouble) self->mask_width * self->mask_height;
+  gint present[MAX_CLASSES], n = 0;
+
+  for (gint c = 0; c < MAX_CLASSES; c++)
+    if (counts[c])
+      present[n++] = c;
+  g_qsort_with_data (present, n, sizeof present[0], compare_counts_desc,
+      (gpointer) counts);
+
+  if (G_IS_VALUE (&self->results))
+    g_value_unset (&self->results);
+  g_value_init (&self->results, GST_TYPE_ARRAY);
+  for (gint i = 0; i < n; i++)
+    gst_mnv3_value_array_append_structure (&self->results,
+        gst_mnv3_result_structure_new (RESULT_NAME, model, present[i],
+            "fraction", counts[present[i]] / total));
+}
+
+static void
+gst_mnv3_segment_read_result (GstMnv3Filter * filter, GstVideoFrame * frame)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
+  gint batch, classes, height, width;
+  guint counts[MAX_CLASSES] = { 0 };
+  GstMapInfo map;
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
+  gint strides[GST_VIDEO_MAX_PLANES] = { 0 };
+
+  mnv3_context_output_shape (filter->context, &batch, &classes, &height,
+      &width);
+
+  /* A new buffer per inference: frames already sent keep the old one. */
+  gst_clear_buffer (&self->mask);
+  self->mask = gst_buffer_new_allocate (NULL, (gsize) width * height, NULL);
+  gst_buffer_map (self->mask, &map, GST_MAP_WRITE);
+  mnv3_context_class_mask (filter->context, 0, map.data, width);
+  for (gsize i = 0; i < map.size; i++)
+    counts[map.data[i]]++;
+  gst_buffer_unmap (self->mask, &map);
+  strides[0] = width;
+  gst_buffer_add_video_meta_full (self->mask, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_GRAY8, width, height, 1, offset, strides);
+
+  self->mask_width = width;
+  self->mask_height = height;
+  self->placement = mnv3_model_frame_crop (filter->model,
+      GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+  build_results (self, counts);
+}
+
+/* ---- metadata, drawing and messages ------------------------------------ */
+
+static void
+add_mask_meta (GstMnv3Segment * self, GstBuffer * buffer,
+    const GstMnv3FrameInfo * info)
+{
+  GstCustomMeta *meta = gst_buffer_add_custom_meta (buffer,
+      GST_MNV3_SEGMENTATION_MASK_META);
+  GstStructure *s = gst_custom_meta_get_structure (meta);
+
+  gst_structure_set (s,
+      "mask", GST_TYPE_BUFFER, self->mask,
+      "mask_width", G_TYPE_INT, self->mask_width,
+      "mask_height", G_TYPE_INT, self->mask_height,
+      "x", G_TYPE_INT, self->placement.x,
+      "y", G_TYPE_INT, self->placement.y,
+      "width", G_TYPE_INT, self->placement.width,
+      "height", G_TYPE_INT, self->placement.height,
+      "stale", G_TYPE_BOOLEAN, info->stale,
+      "frame", G_TYPE_UINT64, info->frame,
+      "inference_frame", G_TYPE_UINT64, info->inference_frame, NULL);
+  gst_structure_set_value (s, "results", &self->results);
+}
+
+#ifdef HAVE_GST_ANALYTICS_SEGMENTATION
+static void
+add_analytics_meta (GstMnv3Segment * self, GstBuffer * buffer)
+{
+  GstAnalyticsRelationMeta *rmeta = gst_buffer_add_analytics_relation_meta
+      (buffer);
+  guint n = gst_value_array_get_size (&self->results);
+  guint *ids = g_newa (guint, n);
+  GstAnalyticsSegmentationMtd mtd;
+
+  for (guint i = 0; i < n; i++) {
+    const GstStructure *r =
+        gst_value_get_structure (gst_value_array_get_value (&self->results,
+            i));
+    gint id = 0;
+    gst_structure_get_int (r, "label_id", &id);
+    ids[i] = id;
+  }
+  gst_analytics_relation_meta_add_segmentation_mtd (rmeta,
+      gst_buffer_ref (self->mask), GST_SEGMENTATION_TYPE_SEMANTIC, n, ids,
+      self->placement.x, self->placement.y, self->placement.width,
+      self->placement.height, &mtd);
+}
+#endif
+
+static void
+draw_mask (GstMnv3Segment * self, GstVideoFrame * frame,
+    GstMnv3SegmentOverlay mode, gdouble alpha)
+{
+  mnv3_frame target;
+  uint8_t *planes[3];
+  mnv3_error err = { {0} };
+  GstMapInfo map;
+
+  gst_mnv3_filter_wrap_frame (GST_MNV3_FILTER (self), frame, &target, planes);
+  gst_buffer_map (self->mask, &map, GST_MAP_READ);
+  if (mnv3_blend_mask (&target, planes, &self->placement, map.data,
+          self->mask_width, self->mask_height, self->mask_width,
+          (const uint8_t (*)[3]) self->colors, self->enabled, (float) alpha,
+          mode == GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY, &err) != 0)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not draw the mask: %s",
+            err.message), (NULL));
+  gst_buffer_unmap (self->mask, &map);
+}
+
+static void
+gst_mnv3_segment_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
+    const GstMnv3FrameInfo * info, GstStructure * message)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
+  GstMnv3SegmentOverlay mode;
+  gdouble alpha;
+  gchar *classes = NULL;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->overlay;
+  alpha = self->alpha;
+  if (self->classes_changed) {
+    classes = g_strdup (self->classes);
+    self->classes_changed = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (classes) {
+    /* Changed while running: keep drawing the old set if the new one is
+     * wrong, and say why. */
+    uint8_t enabled[MAX_CLASSES];
+    GError *error = NULL;
+    if (resolve_classes (filter->model, classes, enabled, &error))
+      memcpy (self->enabled, enabled, sizeof enabled);
+    else
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", error->message),
+          (NULL));
+    g_clear_error (&error);
+    g_free (classes);
+  }
+
+  add_mask_meta (self, frame->buffer, info);
+#ifdef HAVE_GST_ANALYTICS_SEGMENTATION
+  add_analytics_meta (self, frame->buffer);
+#endif
+  if (mode != GST_MNV3_SEGMENT_OVERLAY_NONE)
+    draw_mask (self, frame, mode, alpha);
+  if (message)
+    gst_structure_set_value (message, "results", &self->results);
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+gst_mnv3_segment_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_OVERLAY:
+      self->overlay = g_value_get_enum (value);
+      break;
+    case PROP_ALPHA:
+      self->alpha = g_value_get_double (value);
+      break;
+    case PROP_CLASSES:
+      g_free (self->classes);
+      self->classes = g_value_dup_string (value);
+      self->classes_changed = TRUE;
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_mnv3_segment_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_OVERLAY:
+      g_value_set_enum (value, self->overlay);
+      break;
+    case PROP_ALPHA:
+      g_value_set_double (value, self->alpha);
+      break;
+    case PROP_CLASSES:
+      g_value_set_string (value, self->classes);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_mnv3_segment_finalize (GObject * object)
+{
+  GstMnv3Segment *self = GST_MNV3_SEGMENT (object);
+
+  g_free (self->classes);
+  G_OBJECT_CLASS (gst_mnv3_segment_parent_class)->finalize (object);
+}
+
+static void
+gst_mnv3_segment_class_init (GstMnv3SegmentClass * klass)
+{
+  static const gchar *mask_tags[] = { GST_META_TAG_VIDEO_STR,
+    GST_META_TAG_VIDEO_SIZE_STR, GST_META_TAG_VIDEO_ORIENTATION_STR, NULL
+  };
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstMnv3FilterClass *mnv3_class = GST_MNV3_FILTER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_mnv3_segment_debug, "mnv3segment", 0,
+      "MobileNetV3 semantic segmentation");
+
+  /* Tagged with the frame's geometry: elements that scale, crop or rotate
+   * the frame drop it instead of passing on wrong coordinates. */
+  gst_meta_register_custom (GST_MNV3_SEGMENTATION_MASK_META, mask_tags, NULL,
+      NULL, NULL);
+
+  gobject_class->set_property = gst_mnv3_segment_set_property;
+  gobject_class->get_property = gst_mnv3_segment_get_property;
+  gobject_class->finalize = gst_mnv3_segment_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+      g_param_spec_enum ("overlay", "Overlay",
+          "How to draw the classes on the frame", GST_TYPE_MNV3_SEGMENT_OVERLAY,
+          DEFAULT_OVERLAY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ALPHA,
+      g_param_spec_double ("alpha", "Alpha",
+          "Opacity of the class colours when overlay=blend", 0.0, 1.0,
+          DEFAULT_ALPHA, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_CLASSES,
+      g_param_spec_string ("classes", "Classes",
+          "Classes to draw, as comma-separated class ids or labels "
+          "(e.g. \"person,15\"); empty = all", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_set_static_metadata (element_class,
+      "MobileNetV3 segmenter", "Filter/Analyzer/Video",
+      "Segments video frames with an LR-ASPP MobileNetV3 model, attaches the "
+      "class mask as metadata and optionally paints it",
+      "mnv3 developers");
+
+  mnv3_class->task = MNV3_TASK_SEGMENT;
+  mnv3_class->message_name = "mnv3-segmentation";
+  mnv3_class->prepare = gst_mnv3_segment_prepare;
+  mnv3_class->release = gst_mnv3_segment_release;
+  mnv3_class->read_result = gst_mnv3_segment_read_result;
+  mnv3_class->apply_result = gst_mnv3_segment_apply_result;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_MNV3_SEGMENT_OVERLAY, 0);
+}
+
+static void
+gst_mnv3_segment_init (GstMnv3Segment * self)
+{
+  self->overlay = DEFAULT_OVERLAY;
+  self->alpha = DEFAULT_ALPHA;
+}

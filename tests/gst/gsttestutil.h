@@ -1,0 +1,49 @@
+/* Helpers for the mnv3 plugin tests: test pictures in any format, configs,
+ * the engine run directly through its public API, bus errors. */
+#ifndef GST_TEST_UTIL_H
+#define GST_TEST_UTIL_H
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "mnv3/mnv3.h"
+
+#define TEST_WIDTH 641
+#define TEST_HEIGHT 479
+
+/* Every format the elements accept. */
+extern const gchar *const test_formats[];
+extern const guint n_test_formats;
+
+/* $MNV3_SOURCE_ROOT/../shared/<relative>; aborts the test if unset. */
+gchar *test_shared_path (const gchar * relative);
+/* A new temporary folder, removed by test_remove_dir(). */
+gchar *test_make_temp_dir (void);
+void test_remove_dir (const gchar * dir);
+
+/* Writes a config for Google's TF-slim MobileNetV3-Small from the shared
+ * models into dir; returns its path. */
+gchar *test_write_tfslim_config (const gchar * dir);
+/* Writes text into dir/name; returns the path. */
+gchar *test_write_file (const gchar * dir, const gchar * name,
+    const gchar * text);
+
+/* A shared photo decoded, scaled to width x height as RGB and then converted
+ * to `format` with videoconvert, so that every format carries the same
+ * picture. Caps (with colorimetry) in *caps. */
+GstBuffer *test_load_picture (const gchar * photo, const gchar * format,
+    gint width, gint height, GstCaps ** caps);
+
+/* The engine's view of a mapped frame, built here independently of the
+ * plugin. */
+void test_engine_frame (const GstVideoFrame * frame, mnv3_frame * out);
+
+/* Runs model on the picture with the engine directly (one context). */
+mnv3_context *test_engine_run (mnv3_model * model, GstBuffer * buffer,
+    GstCaps * caps);
+
+/* Sets the element to PLAYING (waiting for PAUSED), expects the state change
+ * to fail and returns the error message text the element posted. */
+gchar *test_expect_start_error (GstElement * pipeline, GError ** error_out);
+
+#endif
