@@ -7,6 +7,7 @@
 #endif
 
 #include "gstmnv3classify.h"
+#include "gstmnv3jsonsink.h"
 #include "gstmnv3segment.h"
 
 static gboolean
@@ -16,6 +17,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (mnv3classify, plugin);
   ret |= GST_ELEMENT_REGISTER (mnv3segment, plugin);
+  ret |= GST_ELEMENT_REGISTER (mnv3jsonsink, plugin);
   return ret;
 }
 
