@@ -26,7 +26,9 @@
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-classification" is posted per frame, with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds), `stale`, the best class as `label_id`,
+ * `pts` (guint64 nanoseconds), `stale`, `skipped` (boolean: live mode
+ * skipped this frame's inference, see #GstMnv3Filter:mode), `inference_ms`
+ * (double, only on frames the network ran on), the best class as `label_id`,
  * `label` and `confidence` (absent when no class reaches the threshold), and
  * all reported classes as `results`, an array of structures with those three
  * fields.
@@ -34,6 +36,18 @@
  * With #GstMnv3Classify:overlay, the best label and its score are drawn in a
  * box at the top left corner: as a #GstVideoOverlayCompositionMeta when
  * downstream supports it, blended into the frame otherwise.
+ *
+ * ## Live sources
+ *
+ * With #GstMnv3Filter:mode auto (the default) and a live source, a frame
+ * that would reach the sink late if the network ran on it skips inference
+ * and carries the last result marked stale; no frame is dropped. The
+ * element adds its inference time to the LATENCY query and posts a latency
+ * message when it changes. Put a queue after the inference elements so that
+ * the sink waiting for the clock does not hold them up. The statistics are
+ * the read-only properties frames-in, frames-inferred, frames-skipped,
+ * mean-inference-ms and max-inference-ms, and the "mnv3-stats" message
+ * (#GstMnv3Filter:stats-interval).
  *
  * ## Example launch line
  * |[

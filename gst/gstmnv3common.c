@@ -44,11 +44,54 @@ enum {
   PROP_THREADS,
   PROP_INFERENCE_INTERVAL,
   PROP_POST_MESSAGES,
+  PROP_MODE,
+  PROP_STATS_INTERVAL,
+  PROP_LIVE,
+  PROP_FRAMES_IN,
+  PROP_FRAMES_INFERRED,
+  PROP_FRAMES_SKIPPED,
+  PROP_MEAN_INFERENCE_MS,
+  PROP_MAX_INFERENCE_MS,
 };
 
 #define DEFAULT_THREADS 0
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_MODE GST_MNV3_FILTER_MODE_AUTO
+#define DEFAULT_STATS_INTERVAL 0
+
+#define STATS_MESSAGE_NAME "mnv3-stats"
+/* A new latency is announced when the estimate moves this much (relative)
+ * from the one last reported, and at least LATENCY_MIN_CHANGE: smaller
+ * changes are noise and each announcement makes the pipeline re-query. */
+#define LATENCY_CHANGE 0.2
+#define LATENCY_MIN_CHANGE (GST_MSECOND / 2)
+/* Weight of a new inference time in the moving average. */
+#define MEAN_WEIGHT 0.25
+/* Our latency is the longest of the recent inferences plus this share: a
+ * frame that arrives a little late (scheduling, other elements) can still be
+ * inferred in time instead of being skipped. */
+#define LATENCY_HEADROOM 0.25
+
+GType
+gst_mnv3_filter_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MNV3_FILTER_MODE_AUTO, "Live when the upstream source is live, "
+          "batch otherwise", "auto"},
+    {GST_MNV3_FILTER_MODE_LIVE, "Skip inference on frames that would be "
+          "late and re-attach the last result marked stale", "live"},
+    {GST_MNV3_FILTER_MODE_BATCH, "Infer every frame (by inference-interval), "
+          "never skip nor drop", "batch"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMnv3FilterMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 G_DEFINE_ABSTRACT_TYPE (GstMnv3Filter, gst_mnv3_filter, GST_TYPE_VIDEO_FILTER);
 
@@ -211,6 +254,226 @@ post_gerror (GstMnv3Filter * self, GError * error, const gchar * debug)
       debug ? g_strdup (debug) : NULL, __FILE__, GST_FUNCTION, __LINE__);
 }
 
+/* ---- live mode, latency and statistics -------------------------------- */
+
+/* Under the object lock. */
+static void
+update_live (GstMnv3Filter * self)
+{
+  gboolean live = self->mode == GST_MNV3_FILTER_MODE_LIVE
+      || (self->mode == GST_MNV3_FILTER_MODE_AUTO && self->upstream_live);
+  if (live != self->live)
+    GST_INFO_OBJECT (self, "%s mode", live ? "live" : "batch");
+  self->live = live;
+}
+
+static void
+reset_live_state (GstMnv3Filter * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->upstream_live = FALSE;
+  update_live (self);
+  self->pipeline_latency = GST_CLOCK_TIME_NONE;
+  self->qos_earliest = GST_CLOCK_TIME_NONE;
+  self->reported_latency = 0;
+  self->mean_inference_ns = 0.0;
+  self->n_recent = 0;
+  self->next_recent = 0;
+  self->latency_estimate = 0;
+  self->frames_in = 0;
+  self->frames_inferred = 0;
+  self->frames_skipped = 0;
+  self->total_inference_ms = 0.0;
+  self->max_inference_ms = 0.0;
+  self->last_stats_post = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+query_upstream_live (GstMnv3Filter * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live;
+
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query)) {
+    gst_query_parse_latency (query, &live, NULL, NULL);
+    GST_OBJECT_LOCK (self);
+    self->upstream_live = live;
+    update_live (self);
+    GST_OBJECT_UNLOCK (self);
+  }
+  gst_query_unref (query);
+}
+
+/* Whether inferring on this buffer would make it late at the sink: it is
+ * already behind what downstream's QoS says is too late, or now plus the
+ * expected inference time is past the moment the sink renders it (running
+ * time + the pipeline's latency). */
+static gboolean
+frame_is_late (GstMnv3Filter * self, GstBuffer * buffer, gdouble expected)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime pts = GST_BUFFER_PTS (buffer), running_time, latency, now;
+  GstClockTime qos_earliest, base_time;
+  GstClock *clock;
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || trans->segment.format != GST_FORMAT_TIME)
+    return FALSE;
+  running_time = gst_segment_to_running_time (&trans->segment,
+      GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    return FALSE;
+
+  GST_OBJECT_LOCK (self);
+  qos_earliest = self->qos_earliest;
+  latency = GST_CLOCK_TIME_IS_VALID (self->pipeline_latency) ?
+      self->pipeline_latency : self->latency_estimate;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (qos_earliest) && running_time <= qos_earliest) {
+    GST_LOG_OBJECT (self, "skipping %" GST_TIME_FORMAT ": downstream is late "
+        "up to %" GST_TIME_FORMAT, GST_TIME_ARGS (running_time),
+        GST_TIME_ARGS (qos_earliest));
+    return TRUE;
+  }
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock)
+    return FALSE;
+  base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  if (now < base_time)
+    return FALSE;
+  now -= base_time;
+
+  if ((gdouble) now + expected > (gdouble) (running_time + latency)) {
+    GST_LOG_OBJECT (self, "skipping %" GST_TIME_FORMAT ": now %"
+        GST_TIME_FORMAT " + inference %.1f ms is past the deadline %"
+        GST_TIME_FORMAT, GST_TIME_ARGS (running_time), GST_TIME_ARGS (now),
+        expected / 1e6, GST_TIME_ARGS (running_time + latency));
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* Live mode: whether to skip the inference this frame is due for.
+ *
+ * - The network cannot run more often than one inference time allows: with
+ *   a 100 ms network and 30 fps, at most every 3rd frame (the budget).
+ * - Past the budget, a frame is skipped when inferring it would make it
+ *   late (frame_is_late()).
+ * - But a result is never kept beyond twice the budget: when the element
+ *   shares its streaming thread with a synchronising sink (no queue after
+ *   it), every frame arrives late by construction, and inferring now and
+ *   then beats never inferring. */
+static gboolean
+should_skip (GstMnv3Filter * self, GstBuffer * buffer)
+{
+  guint64 since = self->frame_number - self->result_frame, budget = 1;
+  gdouble expected;
+
+  GST_OBJECT_LOCK (self);
+  expected = self->mean_inference_ns;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (self->frame_duration)
+      && self->frame_duration > 0)
+    budget = MAX (1, (guint64) (expected / self->frame_duration + 0.999));
+  if (since < budget) {
+    GST_LOG_OBJECT (self, "skipping frame %" G_GUINT64_FORMAT ": the last "
+        "inference was %" G_GUINT64_FORMAT " frames ago and takes %.1f ms",
+        self->frame_number, since, expected / 1e6);
+    return TRUE;
+  }
+  return since < 2 * budget && frame_is_late (self, buffer, expected);
+}
+
+/* Accounts one inference that took `ns`, and tells the pipeline when our
+ * latency changed enough for it to reconfigure. Under the object lock. */
+static void
+update_estimates (GstMnv3Filter * self, GstClockTime ns)
+{
+  GstClockTime peak = 0;
+
+  /* The first inference of a stream also pays for allocations and cold
+   * caches: it stands alone only until the second one. */
+  if (self->frames_inferred == 2) {
+    self->n_recent = 0;
+    self->next_recent = 0;
+  }
+  self->mean_inference_ns = self->n_recent == 0 ? (gdouble) ns :
+      (1.0 - MEAN_WEIGHT) * self->mean_inference_ns + MEAN_WEIGHT * ns;
+  self->recent_ns[self->next_recent] = ns;
+  self->next_recent = (self->next_recent + 1) % G_N_ELEMENTS (self->recent_ns);
+  self->n_recent = MIN (self->n_recent + 1, G_N_ELEMENTS (self->recent_ns));
+  for (guint i = 0; i < self->n_recent; i++)
+    peak = MAX (peak, self->recent_ns[i]);
+  self->latency_estimate = peak + (GstClockTime) (LATENCY_HEADROOM * peak);
+}
+
+static void
+record_inference (GstMnv3Filter * self, GstClockTime ns)
+{
+  gdouble ms = ns / 1e6;
+  GstClockTime reported, estimate;
+  gboolean announce;
+
+  GST_OBJECT_LOCK (self);
+  self->frames_inferred++;
+  self->total_inference_ms += ms;
+  self->max_inference_ms = MAX (self->max_inference_ms, ms);
+  update_estimates (self, ns);
+  reported = self->reported_latency;
+  estimate = self->latency_estimate;
+  /* Latency only matters to live pipelines. */
+  announce = (self->live || self->upstream_live)
+      && ABS (GST_CLOCK_DIFF (reported, estimate)) >
+      MAX (LATENCY_CHANGE * reported, LATENCY_MIN_CHANGE);
+  if (announce)
+    /* Not announced again until the pipeline has asked. */
+    self->reported_latency = estimate;
+  GST_OBJECT_UNLOCK (self);
+
+  if (announce) {
+    GST_INFO_OBJECT (self, "inference latency now %" GST_TIME_FORMAT
+        " (was %" GST_TIME_FORMAT ")", GST_TIME_ARGS (estimate),
+        GST_TIME_ARGS (reported));
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  }
+}
+
+/* Posts the mnv3-stats message when stats-interval seconds have passed since
+ * the last one (or now, when `force`, for the totals at EOS). */
+static void
+maybe_post_stats (GstMnv3Filter * self, gboolean force)
+{
+  gint64 now = g_get_monotonic_time ();
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  if (self->stats_interval == 0 || (!force && now - self->last_stats_post <
+          (gint64) self->stats_interval * G_USEC_PER_SEC)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  self->last_stats_post = now;
+  s = gst_structure_new (STATS_MESSAGE_NAME,
+      "frames-in", G_TYPE_UINT64, self->frames_in,
+      "frames-inferred", G_TYPE_UINT64, self->frames_inferred,
+      "frames-skipped", G_TYPE_UINT64, self->frames_skipped,
+      "mean-inference-ms", G_TYPE_DOUBLE, self->frames_inferred ?
+      self->total_inference_ms / self->frames_inferred : 0.0,
+      "max-inference-ms", G_TYPE_DOUBLE, self->max_inference_ms,
+      "latency-ms", G_TYPE_DOUBLE, self->latency_estimate / 1e6,
+      "live", G_TYPE_BOOLEAN, self->live,
+      "eos", G_TYPE_BOOLEAN, force, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
 /* ---- GstBaseTransform / GstVideoFilter --------------------------------- */
 
 static gboolean
@@ -263,6 +526,7 @@ gst_mnv3_filter_start (GstBaseTransform * trans)
 
   self->frame_number = 0;
   self->have_result = FALSE;
+  reset_live_state (self);
   GST_INFO_OBJECT (self, "model %s ready (%s kernels)", config,
       mnv3_isa_name ());
   g_free (config);
@@ -323,6 +587,12 @@ gst_mnv3_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
   }
   /* A result from frames of another size or format is not reused. */
   self->have_result = FALSE;
+  self->frame_duration = GST_VIDEO_INFO_FPS_N (in_info) > 0 ?
+      gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (in_info),
+      GST_VIDEO_INFO_FPS_N (in_info)) : GST_CLOCK_TIME_NONE;
+  /* The source is linked and has its caps now, so it can say whether it is
+   * live; the pipeline's LATENCY queries keep this up to date later. */
+  query_upstream_live (self);
   GST_DEBUG_OBJECT (self, "negotiated %s %dx%d", GST_VIDEO_INFO_NAME (in_info),
       GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
   return TRUE;
@@ -337,17 +607,30 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
   GstMnv3FrameInfo info;
   GstStructure *message = NULL;
   guint interval;
-  gboolean post;
+  gboolean post, live, infer, skipped = FALSE;
+  GstClockTime took = GST_CLOCK_TIME_NONE;
 
   GST_OBJECT_LOCK (self);
   interval = self->inference_interval;
   post = self->post_messages;
+  live = self->live;
   GST_OBJECT_UNLOCK (self);
 
-  if (!self->have_result || self->frame_number - self->result_frame >= interval) {
+  infer = !self->have_result
+      || self->frame_number - self->result_frame >= interval;
+  /* Without a result there is nothing to re-attach: the first frame is
+   * always inferred. */
+  if (infer && live && self->have_result && should_skip (self,
+          frame->buffer)) {
+    infer = FALSE;
+    skipped = TRUE;
+  }
+
+  if (infer) {
     mnv3_error err = { {0} };
     mnv3_frame input;
     uint8_t *planes[3];
+    gint64 begin = g_get_monotonic_time ();
 
     gst_mnv3_filter_wrap_frame (self, frame, &input, planes);
     if (mnv3_context_set_frame (self->context, 0, &input, NULL, &err) != 0
@@ -359,7 +642,15 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     klass->read_result (self, frame);
     self->have_result = TRUE;
     self->result_frame = self->frame_number;
+    took = (g_get_monotonic_time () - begin) * GST_USECOND;
+    record_inference (self, took);
   }
+
+  GST_OBJECT_LOCK (self);
+  self->frames_in++;
+  if (skipped)
+    self->frames_skipped++;
+  GST_OBJECT_UNLOCK (self);
 
   info.frame = self->frame_number;
   info.inference_frame = self->result_frame;
@@ -370,7 +661,11 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
         "frame", G_TYPE_UINT64, info.frame,
         "inference_frame", G_TYPE_UINT64, info.inference_frame,
         "pts", G_TYPE_UINT64, (guint64) info.pts,
-        "stale", G_TYPE_BOOLEAN, info.stale, NULL);
+        "stale", G_TYPE_BOOLEAN, info.stale,
+        "skipped", G_TYPE_BOOLEAN, skipped, NULL);
+  if (message && GST_CLOCK_TIME_IS_VALID (took))
+    gst_structure_set (message, "inference_ms", G_TYPE_DOUBLE, took / 1e6,
+        NULL);
 
   klass->apply_result (self, frame, &info, message);
 
@@ -378,7 +673,106 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self), message));
   self->frame_number++;
+  maybe_post_stats (self, FALSE);
   return GST_FLOW_OK;
+}
+
+static gboolean
+gst_mnv3_filter_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstMnv3Filter *self = GST_MNV3_FILTER (trans);
+  gboolean live;
+  GstClockTime min, max, ours;
+
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (gst_mnv3_filter_parent_class)->query
+        (trans, direction, query);
+
+  /* Upstream's answer first (the default handler forwards it), then our
+   * own time on top: a frame leaves us one inference after it came in. */
+  if (!GST_BASE_TRANSFORM_CLASS (gst_mnv3_filter_parent_class)->query (trans,
+          direction, query))
+    return FALSE;
+  gst_query_parse_latency (query, &live, &min, &max);
+
+  GST_OBJECT_LOCK (self);
+  self->upstream_live = live;
+  update_live (self);
+  ours = self->latency_estimate;
+  self->reported_latency = ours;
+  GST_OBJECT_UNLOCK (self);
+
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  GST_DEBUG_OBJECT (self, "latency: upstream %s, ours %" GST_TIME_FORMAT
+      ", total min %" GST_TIME_FORMAT " max %" GST_TIME_FORMAT,
+      live ? "live" : "not live", GST_TIME_ARGS (ours), GST_TIME_ARGS (min),
+      GST_TIME_ARGS (max));
+  return TRUE;
+}
+
+static gboolean
+gst_mnv3_filter_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstMnv3Filter *self = GST_MNV3_FILTER (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_LATENCY:{
+      GstClockTime latency;
+      gst_event_parse_latency (event, &latency);
+      GST_OBJECT_LOCK (self);
+      self->pipeline_latency = latency;
+      GST_OBJECT_UNLOCK (self);
+      GST_DEBUG_OBJECT (self, "pipeline latency %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (latency));
+      break;
+    }
+    case GST_EVENT_QOS:{
+      GstQOSType type;
+      gdouble proportion;
+      GstClockTimeDiff diff;
+      GstClockTime timestamp;
+      gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+      /* Frames up to timestamp + diff (running time) would reach the sink
+       * late; only the live mode uses it. */
+      GST_OBJECT_LOCK (self);
+      if (GST_CLOCK_TIME_IS_VALID (timestamp) && diff > 0)
+        self->qos_earliest = timestamp + diff;
+      else
+        self->qos_earliest = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_mnv3_filter_parent_class)->src_event
+      (trans, event);
+}
+
+static gboolean
+gst_mnv3_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstMnv3Filter *self = GST_MNV3_FILTER (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+      GST_OBJECT_LOCK (self);
+      self->qos_earliest = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_EVENT_EOS:
+      /* The totals of a finished stream, whatever the period. */
+      maybe_post_stats (self, TRUE);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_mnv3_filter_parent_class)->sink_event
+      (trans, event);
 }
 
 /* ---- GObject ----------------------------------------------------------- */
@@ -410,6 +804,13 @@ gst_mnv3_filter_set_property (GObject * object, guint prop_id,
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      update_live (self);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -439,6 +840,31 @@ gst_mnv3_filter_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    case PROP_LIVE:
+      g_value_set_boolean (value, self->live);
+      break;
+    case PROP_FRAMES_IN:
+      g_value_set_uint64 (value, self->frames_in);
+      break;
+    case PROP_FRAMES_INFERRED:
+      g_value_set_uint64 (value, self->frames_inferred);
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64 (value, self->frames_skipped);
+      break;
+    case PROP_MEAN_INFERENCE_MS:
+      g_value_set_double (value, self->frames_inferred ?
+          self->total_inference_ms / self->frames_inferred : 0.0);
+      break;
+    case PROP_MAX_INFERENCE_MS:
+      g_value_set_double (value, self->max_inference_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -504,6 +930,52 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
           DEFAULT_POST_MESSAGES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "live: when inferring a frame would make it late at the sink, skip "
+          "inference and attach the last result marked stale (frames are "
+          "never dropped); batch: infer every frame however late; auto: live "
+          "when the upstream source is live (LATENCY query), batch otherwise",
+          GST_TYPE_MNV3_FILTER_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics interval",
+          "Post an element message \"" STATS_MESSAGE_NAME "\" with the "
+          "statistics (frames-in, frames-inferred, frames-skipped, "
+          "mean-inference-ms, max-inference-ms, latency-ms, live, eos) every "
+          "N seconds and at end of stream (0 = never)", 0, 3600,
+          DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LIVE,
+      g_param_spec_boolean ("live", "Live",
+          "Whether the element runs in live mode now (mode=live, or "
+          "mode=auto with a live upstream)", FALSE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_IN,
+      g_param_spec_uint64 ("frames-in", "Frames in",
+          "Frames received since the element started", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_INFERRED,
+      g_param_spec_uint64 ("frames-inferred", "Frames inferred",
+          "Frames the network ran on since the element started", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64 ("frames-skipped", "Frames skipped",
+          "Frames that would have been inferred but were late (live mode), "
+          "and got the last result marked stale; frames left out by "
+          "inference-interval are not counted", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
+      g_param_spec_double ("mean-inference-ms", "Mean inference time",
+          "Mean time of one inference (input preparation, network and "
+          "result), in milliseconds, since the element started", 0.0,
+          G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MAX_INFERENCE_MS,
+      g_param_spec_double ("max-inference-ms", "Max inference time",
+          "Longest inference, in milliseconds, since the element started",
+          0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   for (guint i = 0; i < G_N_ELEMENTS (format_map); i++)
     formats[i] = format_map[i].gst;
@@ -516,11 +988,15 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_mnv3_filter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_mnv3_filter_stop);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_mnv3_filter_query);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_mnv3_filter_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_mnv3_filter_sink_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_mnv3_filter_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_mnv3_filter_transform_frame_ip);
 
   gst_type_mark_as_plugin_api (GST_TYPE_MNV3_FILTER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_MNV3_FILTER_MODE, 0);
 }
 
 static void
@@ -529,5 +1005,12 @@ gst_mnv3_filter_init (GstMnv3Filter * self)
   self->threads = DEFAULT_THREADS;
   self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
   self->post_messages = DEFAULT_POST_MESSAGES;
+  self->mode = DEFAULT_MODE;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->pipeline_latency = GST_CLOCK_TIME_NONE;
+  self->qos_earliest = GST_CLOCK_TIME_NONE;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  /* GstVideoFilter drops late frames on QoS; we never drop a frame: live
+   * mode skips inference on it instead (see frame_is_late()). */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

@@ -5,8 +5,10 @@
  * inference-interval/post-messages properties, loading the model (through a
  * process-wide cache) and a context in start(), mapping the negotiated video
  * format to the engine's pixel format in set_info(), running the network every
- * Nth frame and posting element messages. Subclasses only turn the network's
- * output into a result and attach/draw that result on every frame.
+ * Nth frame and posting element messages. It also owns live mode (skipping
+ * inference on late frames), the LATENCY query and the statistics.
+ * Subclasses only turn the network's output into a result and attach/draw
+ * that result on every frame.
  */
 #ifndef GST_MNV3_COMMON_H
 #define GST_MNV3_COMMON_H
@@ -26,6 +28,16 @@ G_BEGIN_DECLS
   (G_TYPE_CHECK_CLASS_CAST ((klass), GST_TYPE_MNV3_FILTER, GstMnv3FilterClass))
 #define GST_MNV3_FILTER_GET_CLASS(obj) \
   (G_TYPE_INSTANCE_GET_CLASS ((obj), GST_TYPE_MNV3_FILTER, GstMnv3FilterClass))
+
+/* The mode property: whether late frames may skip inference. */
+typedef enum {
+  GST_MNV3_FILTER_MODE_AUTO,
+  GST_MNV3_FILTER_MODE_LIVE,
+  GST_MNV3_FILTER_MODE_BATCH,
+} GstMnv3FilterMode;
+
+#define GST_TYPE_MNV3_FILTER_MODE (gst_mnv3_filter_mode_get_type ())
+GType gst_mnv3_filter_mode_get_type (void);
 
 typedef struct _GstMnv3Filter GstMnv3Filter;
 typedef struct _GstMnv3FilterClass GstMnv3FilterClass;
@@ -49,6 +61,7 @@ struct _GstMnv3Filter {
 
   /*< private >*/
   gchar *cache_key;
+  GstClockTime frame_duration;  /* from the caps' frame rate, or NONE */
   guint64 frame_number;
   guint64 result_frame;
   gboolean have_result;
@@ -59,6 +72,29 @@ struct _GstMnv3Filter {
   gint threads;
   guint inference_interval;
   gboolean post_messages;
+  GstMnv3FilterMode mode;
+  guint stats_interval;
+
+  /* Live mode and latency, under the object lock (queries and events come
+   * from other threads than the streaming one). */
+  gboolean upstream_live;       /* as the last LATENCY answer from upstream */
+  gboolean live;                /* the effective mode */
+  GstClockTime pipeline_latency;        /* from the LATENCY event, or NONE */
+  GstClockTime qos_earliest;    /* downstream is late up to this running time */
+  GstClockTime reported_latency;        /* what we last added to a query */
+  gdouble mean_inference_ns;    /* moving average: predicts the next one */
+  GstClockTime recent_ns[8];    /* the last inference times (a ring) */
+  guint n_recent;
+  guint next_recent;
+  GstClockTime latency_estimate;        /* what we add to LATENCY queries */
+
+  /* Statistics, under the object lock. */
+  guint64 frames_in;
+  guint64 frames_inferred;
+  guint64 frames_skipped;
+  gdouble total_inference_ms;
+  gdouble max_inference_ms;
+  gint64 last_stats_post;       /* g_get_monotonic_time() */
 };
 
 struct _GstMnv3FilterClass {

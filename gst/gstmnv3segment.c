@@ -33,7 +33,9 @@
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-segmentation" is posted per frame with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds), `stale` and `results` as above.
+ * `pts` (guint64 nanoseconds), `stale`, `skipped`, `inference_ms` (see
+ * mnv3classify) and `results` as above. Live mode and the statistics are
+ * those of mnv3classify (#GstMnv3Filter:mode).
  *
  * From Python, read the `results` arrays with Gst.Structure.get_array()
  * (get_value() needs the gst-python overrides for arrays).

@@ -1,0 +1,170 @@
+#!/bin/bash
+# Live dashboard: a camera (or a test pattern, or a file played in real time)
+# with the best ImageNet class drawn on it and, given a segmentation model,
+# its segmentation blended over the picture.
+#
+#   pipelines/camera-dashboard.sh [OPTIONS] [CONFIG_CLASSIFY] [CONFIG_SEGMENT]
+#
+# Source: /dev/video0 (v4l2src) when it exists, else a live 1280x720 30 fps
+# videotestsrc; --input FILE plays a recorded video instead (in real time).
+# Both elements run in live mode: when the network cannot keep up with the
+# frame rate, frames that would be late skip inference and show the last
+# result (marked stale in the metadata); no frame is dropped.
+#
+# CONFIG_CLASSIFY defaults to configs/mobilenet_v3_small_tfslim_uint8.yaml
+# (install its weights with models/fetch). Without CONFIG_SEGMENT only
+# classification runs. No pretrained LR-ASPP weights exist in this project;
+# for a demo, make a seeded random one with
+#     python3 tests/gst/make_lraspp.py /tmp/lraspp
+# and pass /tmp/lraspp/lraspp.yaml: its masks are meaningless (random
+# weights), it only shows the pipeline working and what it costs.
+#
+# Options:
+#   --input FILE      play FILE (anything decodebin reads) instead of a camera
+#   --device DEV      the V4L2 camera (default /dev/video0)
+#   --test-pattern    use the videotestsrc even when a camera exists
+#   --headless        fakesink instead of a window (CI, benchmarks)
+#   --num-buffers N   stop after N frames (default: run until Ctrl-C)
+#   --threads N       worker threads per element (default 0: one per CPU)
+#   --stats SECONDS   print the elements' statistics this often (default 5)
+#
+# The plugin is found as for label-video.sh (MNV3_BUILD_DIR, GST_PLUGIN_PATH,
+# the installed plugins, <repo>/build/gst). At the end the statistics of each
+# element are printed: frames, how many were inferred and skipped, and the
+# inference time.
+set -u
+
+PROG=camera-dashboard
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+INPUT=
+DEVICE=/dev/video0
+TEST_PATTERN=0
+HEADLESS=0
+NUM_BUFFERS=-1
+THREADS=0
+STATS=5
+CONFIGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage ;;
+    --input) [ $# -ge 2 ] || die "--input needs a file"; INPUT=$2; shift ;;
+    --device) [ $# -ge 2 ] || die "--device needs a device"; DEVICE=$2; shift ;;
+    --test-pattern) TEST_PATTERN=1 ;;
+    --headless) HEADLESS=1 ;;
+    --num-buffers)
+      [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--num-buffers needs a number of frames > 0"
+      NUM_BUFFERS=$2; shift ;;
+    --threads)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--threads needs a number (0 = one per CPU)"
+      THREADS=$2; shift ;;
+    --stats)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--stats needs a number of seconds (0 = only at the end)"
+      STATS=$2; shift ;;
+    --) shift; CONFIGS+=("$@"); break ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) CONFIGS+=("$1") ;;
+  esac
+  shift
+done
+[ ${#CONFIGS[@]} -le 2 ] || die "too many arguments: [CONFIG_CLASSIFY] [CONFIG_SEGMENT] (see --help)"
+CONFIG_CLASSIFY=${CONFIGS[0]:-$REPO/configs/mobilenet_v3_small_tfslim_uint8.yaml}
+CONFIG_SEGMENT=${CONFIGS[1]:-}
+
+check_config "$CONFIG_CLASSIFY"
+[ -z "$CONFIG_SEGMENT" ] || check_config "$CONFIG_SEGMENT"
+find_plugin mnv3classify mnv3segment
+require_elements videoconvert queue
+
+# ---- the pipeline ------------------------------------------------------------
+
+if [ -n "$INPUT" ]; then
+  [ -f "$INPUT" ] || die "$INPUT: no such file"
+  [ -r "$INPUT" ] || die "$INPUT: not readable"
+  source_desc=(filesrc location="$INPUT" ! decodebin ! videoconvert)
+  what="$INPUT"
+elif [ "$TEST_PATTERN" = 0 ] && [ -e "$DEVICE" ]; then
+  require_elements v4l2src
+  # The camera's own format (often YUY2) goes through videoconvert.
+  source_desc=(v4l2src device="$DEVICE" ! videoconvert)
+  what="camera $DEVICE"
+else
+  require_elements videotestsrc
+  source_desc=(videotestsrc is-live=true pattern=ball
+    ! video/x-raw,width=1280,height=720,framerate=30/1)
+  what="live test pattern 1280x720 30 fps"
+fi
+# --num-buffers: a file stops through the decoded frames' count (filesrc's
+# num-buffers counts blocks), the others at the source.
+limit=()
+if [ "$NUM_BUFFERS" -gt 0 ]; then
+  if [ -n "$INPUT" ]; then
+    limit=(! identity eos-after="$NUM_BUFFERS")
+  else
+    source_desc=("${source_desc[0]}" num-buffers="$NUM_BUFFERS" "${source_desc[@]:1}")
+  fi
+fi
+
+stats_every=$STATS
+[ "$stats_every" -gt 0 ] || stats_every=3600   # still posted at the end
+common=(mode=live threads="$THREADS" stats-interval="$stats_every")
+elements=(! mnv3classify config="$CONFIG_CLASSIFY" overlay=true "${common[@]}")
+[ -z "$CONFIG_SEGMENT" ] ||
+  elements+=(! mnv3segment config="$CONFIG_SEGMENT" overlay=blend "${common[@]}")
+
+if [ "$HEADLESS" = 1 ]; then
+  sink=(fakesink sync=true)
+else
+  require_elements autovideosink
+  sink=(autovideosink)
+fi
+
+# The queue gives the sink its own thread: while it waits for a frame's
+# moment, the networks already work on the next frames. Unbounded in frames
+# and bytes: its fill is bounded by the latency the elements report.
+launch=(gst-launch-1.0 -e -m "${source_desc[@]}" "${limit[@]}" "${elements[@]}"
+  ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000
+  ! videoconvert ! "${sink[@]}")
+
+log=$(mktemp "${TMPDIR:-/tmp}/camera-dashboard.XXXXXX") || die "cannot create a temporary file"
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  rm -f "$log"
+}
+trap cleanup EXIT
+# Ctrl-C: gst-launch-1.0 -e turns it into an end of stream, so the final
+# statistics are still posted.
+trap '[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' INT TERM
+
+echo "$PROG: $what, classification with $CONFIG_CLASSIFY${CONFIG_SEGMENT:+,
+  segmentation with $CONFIG_SEGMENT}" >&2
+start=$(date +%s%N)
+"${launch[@]}" >"$log" 2>&1 &
+pid=$!
+
+# Periodic statistics, as the elements post them.
+shown=0
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 1
+  if [ "$STATS" -gt 0 ]; then
+    lines=$(grep -c 'mnv3-stats' "$log")
+    if [ "$lines" -gt "$shown" ]; then
+      grep 'mnv3-stats' "$log" | tail -n +"$((shown + 1))" |
+        sed 's/^Got message #[0-9]* from element "\([^"]*\)" (element): mnv3-stats, /  \1: /; s/=([a-z0-9]*)/=/g; s/;$//' >&2
+      shown=$lines
+    fi
+  fi
+done
+wait "$pid"
+rc=$?
+pid=
+elapsed_ns=$(( $(date +%s%N) - start ))
+
+if [ "$rc" -ne 0 ] || grep -q '^ERROR:' "$log"; then
+  grep -v '^Got message' "$log" >&2
+  die "the pipeline failed (gst-launch-1.0 exited with $rc)"
+fi
+echo "$PROG: done in $(awk -v ns="$elapsed_ns" 'BEGIN { printf "%.2f", ns / 1e9 }') s (model loading included)" >&2
+print_stats "$log" >&2
+exit 0
