@@ -1,20 +1,56 @@
-/* Chooses the kernels once per process from what the CPU and OS support,
- * or from MNV3_ISA (scalar, avx2, avx512, neon) for tests and debugging. */
-#include "kernels.h"
+/* Chooses the kernels once per process from what the CPU and OS support
+ * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512, neon) for tests and
+ * debugging. The SIMD variants are built in their own libraries with their
+ * own flags; this file stays baseline so it runs on any CPU of the family. */
+#include "kernels_isa.h"
 
+#include <cpuinfo.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+const mnv3_kernels mnv3_kernels_avx512 = MNV3_KERNELS_TABLE(avx512);
+const mnv3_kernels mnv3_kernels_avx2 = MNV3_KERNELS_TABLE(avx2);
+#elif defined(__aarch64__)
+const mnv3_kernels mnv3_kernels_neon = MNV3_KERNELS_TABLE(neon);
+#endif
+
 /* Every variant this build has, best first; the reference last. */
 static const mnv3_kernels *const variants[] = {
+#if defined(__x86_64__)
+    &mnv3_kernels_avx512,
+    &mnv3_kernels_avx2,
+#elif defined(__aarch64__)
+    &mnv3_kernels_neon,
+#endif
     &mnv3_kernels_ref,
 };
 #define NUM_VARIANTS (int)(sizeof variants / sizeof *variants)
 
+static int cpu_known;
+
+static void detect(void) { cpu_known = cpuinfo_initialize(); }
+
 static int supported(const mnv3_kernels *k) {
-  return strcmp(k->isa, "scalar") == 0;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  if (strcmp(k->isa, "scalar") == 0)
+    return 1;
+  pthread_once(&once, detect);
+  if (!cpu_known)
+    return 0;
+#if defined(__x86_64__)
+  /* cpuinfo reports an extension only when the OS saves its registers. */
+  if (strcmp(k->isa, "avx512") == 0)
+    return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+  if (strcmp(k->isa, "avx2") == 0)
+    return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+#elif defined(__aarch64__)
+  if (strcmp(k->isa, "neon") == 0)
+    return cpuinfo_has_arm_neon_fma();
+#endif
+  return 0;
 }
 
 static const mnv3_kernels *chosen;
@@ -30,8 +66,9 @@ static void choose(void) {
     return;
   }
   if (forced && *forced)
-    fprintf(stderr, "mnv3: MNV3_ISA=%s is not available on this CPU or build; "
-                    "using the reference kernels\n", forced);
+    fprintf(stderr, "mnv3: MNV3_ISA=%s is not available on this CPU or build "
+                    "(choose scalar, avx2, avx512 or neon); using the reference "
+                    "kernels\n", forced);
   chosen = &mnv3_kernels_ref;
 }
 
@@ -43,7 +80,8 @@ const mnv3_kernels *mnv3_kernels_get(void) {
 
 int mnv3_kernels_available(const mnv3_kernels **list, int max) {
   int n = 0;
-  list[n++] = &mnv3_kernels_ref;
+  if (n < max)
+    list[n++] = &mnv3_kernels_ref;
   for (int i = 0; i < NUM_VARIANTS && n < max; i++)
     if (variants[i] != &mnv3_kernels_ref && supported(variants[i]))
       list[n++] = variants[i];

@@ -13,17 +13,25 @@
 #include "internal.h"
 
 /* Everything a convolution-like kernel needs. The executor splits work over
- * output rows: a kernel computes rows [row_begin, row_end) of every image. */
+ * output rows, and over output channels for kernels with a channel_block: a
+ * kernel computes rows [row_begin, row_end) and channels [oc_begin, oc_end).
+ * Each output element must be computed by the same instruction sequence
+ * whatever the split, so that results do not depend on the thread count. */
 typedef struct mnv3_conv_args {
   const float *input;
   int in_h, in_w, in_c;
   float *output;
   int out_h, out_w, out_c;
   const float *packed;   /* weights and bias as the variant packed them */
-  const float *residual; /* added before the activation; NULL for none */
+  const float *residual; /* added after the pre clamp, before the activation; NULL for none */
   int kernel, stride, dilation, pad_top, pad_left;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
+  int oc_begin, oc_end; /* oc_begin a multiple of channel_block */
+  /* Input row iy starts at rows[iy] instead of input + iy * in_w * in_c
+     (kernels with input_rows only; NULL otherwise): the fused executor keeps
+     only a ring of rows of a tensor. */
+  const float *const *rows;
 } mnv3_conv_args;
 
 typedef void (*mnv3_conv_fn)(const mnv3_conv_args *args, int row_begin,
@@ -39,17 +47,41 @@ typedef struct mnv3_conv_kernel {
   mnv3_packed_size_fn packed_size;
   mnv3_pack_fn pack;
   mnv3_conv_fn run;
+  /* > 0: run honours [oc_begin, oc_end) in steps of this many channels;
+     0: run computes every channel and the executor splits rows only. */
+  int channel_block;
+  int input_rows; /* 1: run honours args->rows */
 } mnv3_conv_kernel;
+
+/* Mean over pixels of channels [c_begin, c_end), clamped to the post range. */
+typedef void (*mnv3_pool_fn)(const float *in, int pixels, int channels,
+                             int c_begin, int c_end, float *out, float post_lo,
+                             float post_hi);
+/* out = clamp(in * gate[channel]) for `pixels` pixels. */
+typedef void (*mnv3_mul_channel_fn)(const float *in, const float *gate,
+                                    int pixels, int channels, float *out,
+                                    float post_lo, float post_hi);
+/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output. */
+typedef void (*mnv3_resize_fn)(const float *in, int in_h, int in_w,
+                               int channels, float *out, int out_h, int out_w,
+                               int row_begin, int row_end);
 
 typedef struct mnv3_kernels {
   const char *isa;
-  mnv3_conv_kernel pointwise; /* 1x1, stride 1: a GEMM over pixels */
-  mnv3_conv_kernel depthwise; /* any kernel, stride and dilation */
-  mnv3_conv_kernel dense;     /* the stem: full convolution, any kernel */
+  const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
+  const mnv3_conv_kernel *depthwise; /* any kernel, stride and dilation */
+  const mnv3_conv_kernel *dense;     /* the stem: full convolution, any kernel */
+  mnv3_pool_fn global_pool;
+  mnv3_mul_channel_fn mul_channel;
+  mnv3_resize_fn resize;
 } mnv3_kernels;
 
 /* The reference twins. */
 extern const mnv3_kernels mnv3_kernels_ref;
+/* SIMD variants (defined only where the build has them). */
+extern const mnv3_kernels mnv3_kernels_avx2;
+extern const mnv3_kernels mnv3_kernels_avx512;
+extern const mnv3_kernels mnv3_kernels_neon;
 
 /* The kernels for this process: chosen once from the CPU, or forced with
  * MNV3_ISA=scalar|avx2|avx512|neon. */
@@ -80,8 +112,10 @@ static inline float mnv3_activate(float v, mnv3_act act, float pre_lo,
   return fminf(fmaxf(v, post_lo), post_hi);
 }
 
-/* Small ops with no SIMD variant yet. */
-void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out);
+/* Small ops of the reference (the table's global_pool, mul_channel and
+ * resize of the scalar variant). */
+void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
+                          float post_lo, float post_hi);
 void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
                           int channels, float *out, float post_lo, float post_hi);
 /* Bilinear, align_corners=False, rows [row_begin, row_end) of the output. */

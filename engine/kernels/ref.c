@@ -33,9 +33,10 @@ static void ref_dw_pack(const float *weight, const float *bias, int out_c,
 }
 
 static inline float epilogue(const mnv3_conv_args *a, float v, size_t index) {
+  v = fminf(fmaxf(v, a->pre_lo), a->pre_hi);
   if (a->residual)
     v += a->residual[index];
-  return mnv3_activate(v, a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  return mnv3_activate(v, a->act, -INFINITY, INFINITY, a->post_lo, a->post_hi);
 }
 
 static void ref_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
@@ -103,19 +104,41 @@ static void ref_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
   }
 }
 
+/* mnv3_global_pool_ref on a channel range (the table's form). */
+static void ref_global_pool(const float *in, int pixels, int channels, int c_begin,
+                            int c_end, float *out, float post_lo, float post_hi) {
+  for (int c = c_begin; c < c_end; c++) {
+    double sum = 0.0;
+    for (int p = 0; p < pixels; p++)
+      sum += in[(size_t)p * channels + c];
+    out[c] = fminf(fmaxf((float)(sum / pixels), post_lo), post_hi);
+  }
+}
+
+static const mnv3_conv_kernel ref_pointwise_kernel = {
+    "f32_conv1x1__ref", ref_packed_size, ref_pack, ref_pointwise, 0};
+static const mnv3_conv_kernel ref_depthwise_kernel = {
+    "f32_dwconv__ref", ref_dw_packed_size, ref_dw_pack, ref_depthwise, 0};
+static const mnv3_conv_kernel ref_dense_kernel = {
+    "f32_conv__ref", ref_packed_size, ref_pack, ref_dense, 0};
+
 const mnv3_kernels mnv3_kernels_ref = {
     .isa = "scalar",
-    .pointwise = {"f32_conv1x1__ref", ref_packed_size, ref_pack, ref_pointwise},
-    .depthwise = {"f32_dwconv__ref", ref_dw_packed_size, ref_dw_pack, ref_depthwise},
-    .dense = {"f32_conv__ref", ref_packed_size, ref_pack, ref_dense},
+    .pointwise = &ref_pointwise_kernel,
+    .depthwise = &ref_depthwise_kernel,
+    .dense = &ref_dense_kernel,
+    .global_pool = ref_global_pool,
+    .mul_channel = mnv3_mul_channel_ref,
+    .resize = mnv3_resize_bilinear_ref,
 };
 
-void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out) {
+void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
+                          float post_lo, float post_hi) {
   for (int c = 0; c < channels; c++) {
     double sum = 0.0;
     for (int p = 0; p < pixels; p++)
       sum += in[(size_t)p * channels + c];
-    out[c] = (float)(sum / pixels);
+    out[c] = fminf(fmaxf((float)(sum / pixels), post_lo), post_hi);
   }
 }
 

@@ -9,10 +9,33 @@
 static const mnv3_conv_kernel *choose_kernel(const mnv3_kernels *k,
                                              const mnv3_op *op) {
   if (op->depthwise)
-    return &k->depthwise;
+    return k->depthwise;
   if (op->kernel == 1 && op->stride == 1)
-    return &k->pointwise;
-  return &k->dense;
+    return k->pointwise;
+  return k->dense;
+}
+
+/* An expansion (1x1, no residual) whose output only the next step reads, a
+ * depthwise conv without residual whose kernel takes a row table, can run
+ * fused. MNV3_FUSE=0 turns fusion off (tests compare both ways). */
+static void mark_fusable(mnv3_plan *plan) {
+  const char *env = getenv("MNV3_FUSE");
+  if (env && strcmp(env, "0") == 0)
+    return;
+  for (int i = 0; i + 1 < plan->num_steps; i++) {
+    mnv3_step *s = &plan->steps[i];
+    const mnv3_step *next = &plan->steps[i + 1];
+    if (s->kind != MNV3_OP_CONV || s->kernel != plan->kernels->pointwise ||
+        s->in1 != MNV3_NO_TENSOR || next->kind != MNV3_OP_CONV ||
+        next->kernel != plan->kernels->depthwise || !next->kernel->input_rows ||
+        next->in0 != s->out || next->in1 != MNV3_NO_TENSOR || s->out == plan->output)
+      continue;
+    int other_reader = 0;
+    for (int j = 0; j < plan->num_steps; j++)
+      if (j != i + 1 && (plan->steps[j].in0 == s->out || plan->steps[j].in1 == s->out))
+        other_reader = 1;
+    s->fusable = !other_reader;
+  }
 }
 
 int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
@@ -63,6 +86,7 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
     free(op->bias);
     op->weight = op->bias = NULL;
   }
+  mark_fusable(plan);
   return 0;
 }
 
@@ -121,6 +145,40 @@ static size_t aligned_floats(const mnv3_tensor_info *t) {
   return (n + 15) / 16 * 16; /* 64-byte aligned starts */
 }
 
+/* ---- fused expansion + depthwise ----------------------------------------
+ * The depthwise conv's output rows go in FUSED_BANDS bands (tasks); each
+ * band computes the expanded rows it needs, once each, into a ring of
+ * span + 1 rows, and runs the depthwise conv row by row through a row
+ * table. Band edges recompute a few expanded rows; every element is still
+ * computed by the same kernel code as unfused, so the results are bitwise
+ * the same, with any number of threads. */
+
+#define FUSED_BANDS 4
+/* Fuse when the expanded tensor would not stay in L2 ... */
+#define FUSE_MIN_FLOATS (256 * 1024)
+/* ... and a band's ring does. */
+#define FUSE_MAX_RING_FLOATS (256 * 1024)
+
+static int fused_span(const mnv3_step *dw) { return (dw->kernel_size - 1) * dw->dilation; }
+
+/* One band: the ring of expanded rows, then the row table. */
+static size_t band_floats(const mnv3_plan *plan, const mnv3_schedule *sch, int i) {
+  const mnv3_tensor_info *e = &sch->tensors[plan->steps[i].out];
+  const size_t ring = (size_t)(fused_span(&plan->steps[i + 1]) + 1) * e->w * e->c;
+  const size_t table = (size_t)e->h * sizeof(float *) / sizeof(float);
+  return (ring + table + 15) / 16 * 16;
+}
+
+static size_t fused_floats(const mnv3_plan *plan, const mnv3_schedule *sch, int i) {
+  return FUSED_BANDS * band_floats(plan, sch, i);
+}
+
+static int worth_fusing(const mnv3_plan *plan, const mnv3_schedule *sch, int i) {
+  const mnv3_tensor_info *e = &sch->tensors[plan->steps[i].out];
+  const size_t ring = (size_t)(fused_span(&plan->steps[i + 1]) + 1) * e->w * e->c;
+  return (size_t)e->h * e->w * e->c >= FUSE_MIN_FLOATS && ring <= FUSE_MAX_RING_FLOATS;
+}
+
 int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
                         mnv3_schedule *sch, mnv3_error *error) {
   memset(sch, 0, sizeof *sch);
@@ -130,9 +188,11 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
   sch->tensors = calloc((size_t)n, sizeof *sch->tensors);
   sch->pad_top = calloc((size_t)plan->num_steps, sizeof *sch->pad_top);
   sch->pad_left = calloc((size_t)plan->num_steps, sizeof *sch->pad_left);
+  sch->fused = calloc((size_t)plan->num_steps, sizeof *sch->fused);
   int *last_use = calloc((size_t)n, sizeof *last_use);
   block *live = calloc((size_t)n + 1, sizeof *live);
-  if (!sch->tensors || !sch->pad_top || !sch->pad_left || !last_use || !live) {
+  if (!sch->tensors || !sch->pad_top || !sch->pad_left || !sch->fused || !last_use ||
+      !live) {
     free(last_use);
     free(live);
     mnv3_schedule_clear(sch);
@@ -164,19 +224,29 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       last_use[s->in1] = i;
   }
   last_use[plan->output] = plan->num_steps;
+  for (int i = 0; i + 1 < plan->num_steps; i++) {
+    sch->fused[i] = plan->steps[i].fusable && worth_fusing(plan, sch, i);
+    /* A fused expansion reads its input while the depthwise conv writes. */
+    if (sch->fused[i] && last_use[plan->steps[i].in0] == i)
+      last_use[plan->steps[i].in0] = i + 1;
+  }
 
   /* Tensor 0 is the caller's input and never lives in the arena. */
   int num_live = 0;
   for (int i = 0; i < plan->num_steps; i++) {
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
-    o->offset = place(live, &num_live, aligned_floats(o), s->out);
-    if (o->offset + aligned_floats(o) > sch->arena_floats)
-      sch->arena_floats = o->offset + aligned_floats(o);
+    const size_t size = sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(o);
+    o->offset = place(live, &num_live, size, s->out);
+    if (o->offset + size > sch->arena_floats)
+      sch->arena_floats = o->offset + size;
     if (s->in0 != 0 && last_use[s->in0] == i)
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
       release(live, &num_live, s->in1);
+    if (i > 0 && sch->fused[i - 1] && plan->steps[i - 1].in0 != 0 &&
+        last_use[plan->steps[i - 1].in0] == i)
+      release(live, &num_live, plan->steps[i - 1].in0);
   }
   free(last_use);
   free(live);
@@ -187,6 +257,7 @@ void mnv3_schedule_clear(mnv3_schedule *sch) {
   free(sch->tensors);
   free(sch->pad_top);
   free(sch->pad_left);
+  free(sch->fused);
   memset(sch, 0, sizeof *sch);
 }
 
@@ -197,69 +268,185 @@ typedef struct conv_task {
   mnv3_conv_args args;
 } conv_task;
 
-static void run_conv_rows(void *context, size_t row, size_t rows) {
-  conv_task *t = context;
-  t->kernel->run(&t->args, (int)row, (int)(row + rows));
+static void run_conv_tile(void *context, size_t row, size_t channel, size_t rows,
+                          size_t channels) {
+  const conv_task *t = context;
+  mnv3_conv_args a = t->args;
+  a.oc_begin = (int)channel;
+  a.oc_end = (int)(channel + channels);
+  t->kernel->run(&a, (int)row, (int)(row + rows));
 }
 
-typedef struct resize_task {
-  const float *in;
+typedef struct fused_task {
+  mnv3_conv_args expand, dw;
+  const mnv3_conv_kernel *expand_kernel, *dw_kernel;
+  float *scratch;     /* FUSED_BANDS bands of band_floats */
+  size_t band_floats;
+  int band_rows;      /* output rows per band */
+} fused_task;
+
+/* One band of the depthwise conv's output rows; see FUSED_BANDS. */
+static void run_fused_band(void *context, size_t band) {
+  const fused_task *t = context;
+  const mnv3_conv_args *ex = &t->expand;
+  const int span = (t->dw.kernel - 1) * t->dw.dilation, ring_rows = span + 1;
+  const size_t row_floats = (size_t)t->dw.in_w * t->dw.in_c;
+  float *ring = t->scratch + band * t->band_floats;
+  const float **table = (const float **)(ring + ring_rows * row_floats);
+  const int oy0 = (int)band * t->band_rows;
+  const int oy1 = oy0 + t->band_rows < t->dw.out_h ? oy0 + t->band_rows : t->dw.out_h;
+  mnv3_conv_args e = *ex, d = t->dw;
+  e.in_h = e.out_h = 1;
+  d.rows = table;
+  int next = 0; /* first expanded row not computed yet */
+  for (int oy = oy0; oy < oy1; oy++) {
+    const int top = oy * d.stride - d.pad_top;
+    int lo = top < 0 ? 0 : top, hi = top + span;
+    if (hi > d.in_h - 1)
+      hi = d.in_h - 1;
+    for (int iy = next > lo ? next : lo; iy <= hi; iy++) {
+      float *slot = ring + (size_t)(iy % ring_rows) * row_floats;
+      e.input = ex->input + (size_t)iy * ex->in_w * ex->in_c;
+      e.output = slot;
+      t->expand_kernel->run(&e, 0, 1);
+      table[iy] = slot;
+      next = iy + 1;
+    }
+    t->dw_kernel->run(&d, oy, oy + 1);
+  }
+}
+
+typedef struct small_task {
+  const mnv3_kernels *k;
+  const float *in, *in1;
   float *out;
   int in_h, in_w, c, out_h, out_w;
-} resize_task;
+  float post_lo, post_hi;
+} small_task;
 
-static void run_resize_rows(void *context, size_t row, size_t rows) {
-  resize_task *t = context;
-  mnv3_resize_bilinear_ref(t->in, t->in_h, t->in_w, t->c, t->out, t->out_h,
-                           t->out_w, (int)row, (int)(row + rows));
+static void run_pool_channels(void *context, size_t channel, size_t channels) {
+  const small_task *t = context;
+  t->k->global_pool(t->in, t->in_h * t->in_w, t->c, (int)channel,
+                    (int)(channel + channels), t->out, t->post_lo, t->post_hi);
 }
 
-/* Enough tiles to balance threads, few enough to keep the overhead low. */
-static size_t row_tile(struct pthreadpool *pool, int rows) {
-  const size_t threads = pthreadpool_get_threads_count(pool);
+static void run_mul_rows(void *context, size_t row, size_t rows) {
+  const small_task *t = context;
+  const size_t offset = row * (size_t)t->in_w * t->c;
+  t->k->mul_channel(t->in + offset, t->in1, (int)rows * t->in_w, t->c,
+                    t->out + offset, t->post_lo, t->post_hi);
+}
+
+static void run_resize_rows(void *context, size_t row, size_t rows) {
+  const small_task *t = context;
+  t->k->resize(t->in, t->in_h, t->in_w, t->c, t->out, t->out_h, t->out_w, (int)row,
+               (int)(row + rows));
+}
+
+/* Tasks per thread: enough to balance, few enough to keep overhead low. */
+#define TASKS_PER_THREAD 4
+
+static size_t row_tile(size_t threads, int rows) {
   if (threads <= 1)
     return (size_t)rows;
-  size_t tile = (size_t)rows / (threads * 4);
+  const size_t tile = (size_t)rows / (threads * TASKS_PER_THREAD);
   return tile ? tile : 1;
 }
 
-void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *sch,
-                       float *arena, const float *input, float *output,
-                       struct pthreadpool *pool) {
+/* Rows first; layers with fewer rows than tasks (7x7, 1x1) also split
+ * their output channels, in whole blocks of the kernel. */
+static void conv_tiles(size_t threads, int rows, int channels, int block,
+                       size_t *tile_rows, size_t *tile_channels) {
+  const size_t target = threads * TASKS_PER_THREAD;
+  *tile_rows = row_tile(threads, rows);
+  *tile_channels = (size_t)channels;
+  if (threads <= 1 || block <= 0 || (size_t)rows >= target)
+    return;
+  const size_t blocks = ((size_t)channels + block - 1) / block;
+  size_t splits = (target + rows - 1) / rows;
+  if (splits > blocks)
+    splits = blocks;
+  *tile_channels = (blocks + splits - 1) / splits * block;
+}
+
+void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
+                            float *arena, const float *input, float *output,
+                            struct pthreadpool *pool, int i) {
   const uint32_t flags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
-#define TENSOR(id) ((id) == 0 ? (float *)input : arena + sch->tensors[id].offset)
-  for (int i = 0; i < plan->num_steps; i++) {
+  const size_t threads = pthreadpool_get_threads_count(pool);
+  const mnv3_kernels *k = plan->kernels;
+  /* The last step writes straight into the caller's buffer: no final copy
+     (for segmentation, a full-resolution map). */
+#define TENSOR(id)                                                             \
+  ((id) == 0 ? (float *)input                                                  \
+             : (id) == plan->output ? output : arena + sch->tensors[id].offset)
+  {
     const mnv3_step *s = &plan->steps[i];
     const mnv3_tensor_info *a = &sch->tensors[s->in0];
     const mnv3_tensor_info *o = &sch->tensors[s->out];
     switch (s->kind) {
     case MNV3_OP_CONV: {
+      if (i > 0 && sch->fused[i - 1])
+        break; /* ran with the expansion before it */
       conv_task t = {
           s->kernel,
           {TENSOR(s->in0), a->h, a->w, a->c, TENSOR(s->out), o->h, o->w, o->c,
            s->packed, s->in1 == MNV3_NO_TENSOR ? NULL : TENSOR(s->in1),
            s->kernel_size, s->stride, s->dilation, sch->pad_top[i], sch->pad_left[i],
-           s->act, s->pre_lo, s->pre_hi, s->post_lo, s->post_hi}};
-      pthreadpool_parallelize_1d_tile_1d(pool, run_conv_rows, &t, (size_t)o->h,
-                                         row_tile(pool, o->h), flags);
+           s->act, s->pre_lo, s->pre_hi, s->post_lo, s->post_hi, 0, o->c, NULL}};
+      if (sch->fused[i]) {
+        const mnv3_step *d = &plan->steps[i + 1];
+        const mnv3_tensor_info *dout = &sch->tensors[d->out];
+        fused_task f = {
+            t.args,
+            {NULL, o->h, o->w, o->c, TENSOR(d->out), dout->h, dout->w, dout->c,
+             d->packed, NULL, d->kernel_size, d->stride, d->dilation, sch->pad_top[i + 1],
+             sch->pad_left[i + 1], d->act, d->pre_lo, d->pre_hi, d->post_lo, d->post_hi,
+             0, dout->c, NULL},
+            s->kernel, d->kernel, TENSOR(s->out), band_floats(plan, sch, i),
+            (dout->h + FUSED_BANDS - 1) / FUSED_BANDS};
+        pthreadpool_parallelize_1d(pool, run_fused_band, &f,
+                                   (size_t)((dout->h + f.band_rows - 1) / f.band_rows), flags);
+        break;
+      }
+      size_t tile_rows, tile_channels;
+      conv_tiles(threads, o->h, o->c, s->kernel->channel_block, &tile_rows, &tile_channels);
+      pthreadpool_parallelize_2d_tile_2d(pool, run_conv_tile, &t, (size_t)o->h,
+                                         (size_t)o->c, tile_rows, tile_channels, flags);
       break;
     }
-    case MNV3_OP_GLOBAL_POOL:
-      mnv3_global_pool_ref(TENSOR(s->in0), a->h * a->w, a->c, TENSOR(s->out));
+    case MNV3_OP_GLOBAL_POOL: {
+      small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
+                      1, 1, s->post_lo, s->post_hi};
+      /* Channel tiles of whole cache lines. */
+      size_t tile = threads <= 1 ? (size_t)a->c
+                                 : ((size_t)a->c / (threads * 2) + 15) / 16 * 16;
+      pthreadpool_parallelize_1d_tile_1d(pool, run_pool_channels, &t, (size_t)a->c,
+                                         tile ? tile : 16, flags);
       break;
-    case MNV3_OP_MUL_CHANNEL:
-      mnv3_mul_channel_ref(TENSOR(s->in0), TENSOR(s->in1), a->h * a->w, a->c,
-                           TENSOR(s->out), s->post_lo, s->post_hi);
+    }
+    case MNV3_OP_MUL_CHANNEL: {
+      small_task t = {k, TENSOR(s->in0), TENSOR(s->in1), TENSOR(s->out), a->h, a->w,
+                      a->c, o->h, o->w, s->post_lo, s->post_hi};
+      pthreadpool_parallelize_1d_tile_1d(pool, run_mul_rows, &t, (size_t)a->h,
+                                         row_tile(threads, a->h), flags);
       break;
+    }
     case MNV3_OP_RESIZE: {
-      resize_task t = {TENSOR(s->in0), TENSOR(s->out), a->h, a->w, a->c, o->h, o->w};
+      small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
+                      o->h, o->w, 0.0f, 0.0f};
       pthreadpool_parallelize_1d_tile_1d(pool, run_resize_rows, &t, (size_t)o->h,
-                                         row_tile(pool, o->h), flags);
+                                         row_tile(threads, o->h), flags);
       break;
     }
     }
   }
-  const mnv3_tensor_info *out = &sch->tensors[plan->output];
-  memcpy(output, TENSOR(plan->output), (size_t)out->h * out->w * out->c * sizeof(float));
 #undef TENSOR
+}
+
+void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *sch,
+                       float *arena, const float *input, float *output,
+                       struct pthreadpool *pool) {
+  for (int i = 0; i < plan->num_steps; i++)
+    mnv3_plan_execute_step(plan, sch, arena, input, output, pool, i);
 }

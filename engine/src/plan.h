@@ -17,6 +17,9 @@ typedef struct mnv3_step {
   mnv3_padding padding;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
+  /* This 1x1 expansion feeds only the next step, a depthwise conv whose
+     kernel reads input rows through a table: the two may run fused. */
+  int fusable;
 } mnv3_step;
 
 typedef struct mnv3_plan {
@@ -43,6 +46,10 @@ typedef struct mnv3_schedule {
   int in_h, in_w;
   mnv3_tensor_info *tensors; /* num_tensors */
   int *pad_top, *pad_left;   /* per step */
+  /* Per step: 1 when this expansion and the next depthwise conv run fused,
+     over bands of output rows, with the expanded tensor kept only as a ring
+     of rows per band (its arena space holds the rings). */
+  unsigned char *fused;
   size_t arena_floats;
 } mnv3_schedule;
 
@@ -57,5 +64,10 @@ struct pthreadpool;
 void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *schedule,
                        float *arena, const float *input, float *output,
                        struct pthreadpool *pool);
+/* Step i alone (mnv3_plan_execute runs them all in order): for per-layer
+ * benchmarks, once the steps before it have run. */
+void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *schedule,
+                            float *arena, const float *input, float *output,
+                            struct pthreadpool *pool, int step);
 
 #endif

@@ -1,0 +1,223 @@
+/* Template: depthwise convolution, any kernel, stride and dilation, for one
+ * ISA. Include after one simd_<isa>.h with DW_PX defined (output pixels in
+ * flight in the interior, for independent FMA chains).
+ *
+ * Channels are vectorised; the weights are packed bias[cp], w[k*k][cp] with
+ * cp the channel count rounded up to whole vectors. Like the reference, a
+ * tap outside the input is skipped, and the taps are summed ky then kx
+ * ascending from the bias, in every path (interior, border, any thread). */
+#include "simd_epilogue.h"
+
+#include <string.h>
+
+static inline size_t dw_padded(int c) { return ((size_t)c + VW - 1) / VW * VW; }
+
+static size_t dwconv_packed_size(int out_c, int in_c, int kernel) {
+  (void)in_c;
+  return dw_padded(out_c) * (1 + (size_t)kernel * kernel);
+}
+
+static void dwconv_pack(const float *weight, const float *bias, int out_c,
+                        int in_c, int kernel, float *dst) {
+  (void)in_c;
+  const size_t cp = dw_padded(out_c);
+  memset(dst, 0, dwconv_packed_size(out_c, in_c, kernel) * sizeof *dst);
+  memcpy(dst, bias, (size_t)out_c * sizeof *dst);
+  for (int c = 0; c < out_c; c++)
+    for (int t = 0; t < kernel * kernel; t++)
+      dst[cp * (1 + (size_t)t) + c] = weight[(size_t)c * kernel * kernel + t];
+}
+
+/* Input row iy: in the tensor, or where the fused executor keeps it. */
+static inline const float *dw_input_row(const mnv3_conv_args *a, int iy) {
+  return a->rows ? a->rows[iy] : a->input + (size_t)iy * a->in_w * a->in_c;
+}
+
+/* Loads n lanes: whole vectors in the common case, masked at the tail. */
+static inline __attribute__((always_inline)) vf dw_load(const float *p, int full, int n) {
+  return full ? vload(p) : vload_n(p, n);
+}
+
+static inline __attribute__((always_inline)) void
+dw_finish(const mnv3_conv_args *a, vf v, size_t index, int full, int n,
+          const vepilogue *e) {
+  v = vpre_clamp(v, e);
+  if (a->residual)
+    v = vadd(v, dw_load(a->residual + index, full, n));
+  v = vactivate(v, e);
+  if (full)
+    vstore(a->output + index, v);
+  else
+    vstore_n(a->output + index, v, n);
+}
+
+/* Channels [c, c + nv * VW) (the last vector may hold fewer, up to c_end)
+ * of one output pixel, taps clipped to the input: the border path. nv
+ * vectors in flight keep the FMA units busy without pixel blocking. */
+static inline __attribute__((always_inline)) void
+dw_pixel(const mnv3_conv_args *a, int oy, int ox, int c, const int nv, int c_end,
+         const int K, const int S, const int D, const vepilogue *e) {
+  const int C = a->out_c;
+  const size_t cp = dw_padded(C);
+  const float *w = a->packed + cp + c;
+  const int iy0 = oy * S - a->pad_top, ix0 = ox * S - a->pad_left;
+  const int last_n = c_end - (c + (nv - 1) * VW); /* lanes of the last vector */
+  vf acc[DW_CB];
+#pragma GCC unroll 16
+  for (int j = 0; j < nv; j++)
+    acc[j] = vload(a->packed + c + j * VW);
+  for (int ky = 0; ky < K; ky++) {
+    const int iy = iy0 + ky * D;
+    if (iy < 0 || iy >= a->in_h)
+      continue;
+    for (int kx = 0; kx < K; kx++) {
+      const int ix = ix0 + kx * D;
+      if (ix < 0 || ix >= a->in_w)
+        continue;
+      const float *in = dw_input_row(a, iy) + (size_t)ix * C + c;
+      const float *wk = w + (size_t)(ky * K + kx) * cp;
+#pragma GCC unroll 16
+      for (int j = 0; j < nv; j++)
+        acc[j] = vfma(dw_load(in + j * VW, j < nv - 1 || last_n == VW, last_n),
+                      vload(wk + j * VW), acc[j]);
+    }
+  }
+  const size_t index = ((size_t)oy * a->out_w + ox) * C + c;
+#pragma GCC unroll 16
+  for (int j = 0; j < nv; j++)
+    dw_finish(a, acc[j], index + j * VW, j < nv - 1 || last_n == VW,
+              j < nv - 1 ? VW : last_n, e);
+}
+
+/* PX interior pixels (every column tap inside) from ox on, one channel
+ * vector, rows ky_lo..ky_hi (the rows inside the input). */
+static inline __attribute__((always_inline)) void
+dw_block(const mnv3_conv_args *a, int oy, int ox, int c, int full, int n,
+         const int K, const int S, const int D, const int PX, int ky_lo, int ky_hi,
+         const vepilogue *e) {
+  const int C = a->out_c;
+  const size_t cp = dw_padded(C);
+  const float *w = a->packed + cp + c;
+  const int iy0 = oy * S - a->pad_top, ix0 = ox * S - a->pad_left;
+  vf acc[DW_PX];
+  const vf b = vload(a->packed + c);
+#pragma GCC unroll 16
+  for (int p = 0; p < PX; p++)
+    acc[p] = b;
+#pragma GCC unroll 5
+  for (int ky = ky_lo; ky < ky_hi; ky++)
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++) {
+      const vf wv = vload(w + (size_t)(ky * K + kx) * cp);
+      const float *row =
+          dw_input_row(a, iy0 + ky * D) + (size_t)(ix0 + kx * D) * C + c;
+#pragma GCC unroll 16
+      for (int p = 0; p < PX; p++)
+        acc[p] = vfma(dw_load(row + (size_t)p * S * C, full, n), wv, acc[p]);
+    }
+  const size_t index = ((size_t)oy * a->out_w + ox) * C + c;
+#pragma GCC unroll 16
+  for (int p = 0; p < PX; p++)
+    dw_finish(a, acc[p], index + (size_t)p * C, full, n, e);
+}
+
+/* PX interior pixels, every channel vector (channels innermost, so that
+ * consecutive loads stay in the same cache lines). */
+static inline __attribute__((always_inline)) void
+dw_blocks(const mnv3_conv_args *a, int oy, int ox, const int K, const int S,
+          const int D, const int PX, int ky_lo, int ky_hi, const vepilogue *e) {
+  int c = a->oc_begin;
+  if (ky_lo == 0 && ky_hi == K) { /* constant bounds: fully unrolled taps */
+    for (; c + VW <= a->oc_end; c += VW)
+      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, 0, K, e);
+  } else {
+    for (; c + VW <= a->oc_end; c += VW)
+      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, ky_lo, ky_hi, e);
+  }
+  if (c < a->oc_end)
+    dw_block(a, oy, ox, c, 0, a->oc_end - c, K, S, D, PX, ky_lo, ky_hi, e);
+}
+
+/* Every channel of one border pixel, DW_CB vectors at a time. */
+static inline __attribute__((always_inline)) void
+dw_pixels(const mnv3_conv_args *a, int oy, int ox, const int K, const int S,
+          const int D, const vepilogue *e) {
+  int c = a->oc_begin;
+  for (; c + DW_CB * VW <= a->oc_end; c += DW_CB * VW)
+    dw_pixel(a, oy, ox, c, DW_CB, c + DW_CB * VW, K, S, D, e);
+  for (; c < a->oc_end; c += VW) /* the rest one vector at a time */
+    dw_pixel(a, oy, ox, c, 1, c + VW < a->oc_end ? c + VW : a->oc_end, K, S, D, e);
+}
+
+/* Output row oy: columns whose taps are all inside in blocks of DW_PX (then
+ * DW_PX / 2) pixels, the others pixel by pixel. */
+static inline __attribute__((always_inline)) void
+dw_row(const mnv3_conv_args *a, int oy, const int K, const int S, const int D,
+       const vepilogue *e) {
+  const int span = (K - 1) * D;
+  const int iy0 = oy * S - a->pad_top;
+  int ox_lo = (a->pad_left + S - 1) / S;
+  int ox_hi = a->in_w - 1 - span + a->pad_left >= 0
+                  ? (a->in_w - 1 - span + a->pad_left) / S + 1
+                  : 0;
+  if (ox_hi > a->out_w)
+    ox_hi = a->out_w;
+  if (ox_lo > ox_hi)
+    ox_lo = ox_hi = a->out_w; /* every column is border */
+  int ky_lo = 0, ky_hi = K;
+  while (ky_lo < K && iy0 + ky_lo * D < 0)
+    ky_lo++;
+  while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * D >= a->in_h)
+    ky_hi--;
+  int ox = 0;
+  for (; ox < ox_lo; ox++)
+    dw_pixels(a, oy, ox, K, S, D, e);
+  for (; ox + DW_PX <= ox_hi; ox += DW_PX)
+    dw_blocks(a, oy, ox, K, S, D, DW_PX, ky_lo, ky_hi, e);
+  if (ox + DW_PX / 2 <= ox_hi) {
+    dw_blocks(a, oy, ox, K, S, D, DW_PX / 2, ky_lo, ky_hi, e);
+    ox += DW_PX / 2;
+  }
+  for (; ox < a->out_w; ox++)
+    dw_pixels(a, oy, ox, K, S, D, e);
+}
+
+static inline __attribute__((always_inline)) void
+dw_rows(const mnv3_conv_args *a, int row_begin, int row_end, const int K,
+        const int S, const int D) {
+  const vepilogue ep = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  for (int oy = row_begin; oy < row_end; oy++)
+    dw_row(a, oy, K, S, D, &ep);
+}
+
+/* The shapes of MobileNetV3 get their own unrolled instances. */
+static __attribute__((noinline)) void dw_3x3s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 1); }
+static __attribute__((noinline)) void dw_3x3s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 2, 1); }
+static __attribute__((noinline)) void dw_3x3d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 2); }
+static __attribute__((noinline)) void dw_5x5s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 1); }
+static __attribute__((noinline)) void dw_5x5s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 2, 1); }
+static __attribute__((noinline)) void dw_5x5d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 2); }
+static __attribute__((noinline)) void dw_generic(const mnv3_conv_args *a, int b, int e) {
+  dw_rows(a, b, e, a->kernel, a->stride, a->dilation);
+}
+
+static void dwconv_run(const mnv3_conv_args *a, int row_begin, int row_end) {
+  const int k = a->kernel, s = a->stride, d = a->dilation;
+  if (k == 3 && s == 1 && d == 1)
+    dw_3x3s1(a, row_begin, row_end);
+  else if (k == 3 && s == 2 && d == 1)
+    dw_3x3s2(a, row_begin, row_end);
+  else if (k == 3 && s == 1 && d == 2)
+    dw_3x3d2(a, row_begin, row_end);
+  else if (k == 5 && s == 1 && d == 1)
+    dw_5x5s1(a, row_begin, row_end);
+  else if (k == 5 && s == 2 && d == 1)
+    dw_5x5s2(a, row_begin, row_end);
+  else if (k == 5 && s == 1 && d == 2)
+    dw_5x5d2(a, row_begin, row_end);
+  else
+    dw_generic(a, row_begin, row_end);
+}
+
+const mnv3_conv_kernel ISA_SUFFIX(mnv3_f32_dwconv) = {
+    "f32_dwconv__" ISA_STR, dwconv_packed_size, dwconv_pack, dwconv_run, VW, 1};

@@ -1,0 +1,4 @@
+/* Global average pool for avx2 (-mavx2 -mfma). */
+#include "simd_avx2.h"
+#include "kernels_isa.h"
+#include "f32_gavgpool.inc.h"

@@ -1,0 +1,4 @@
+/* Global average pool for avx512 (-mavx512f). */
+#include "simd_avx512.h"
+#include "kernels_isa.h"
+#include "f32_gavgpool.inc.h"

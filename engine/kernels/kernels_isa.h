@@ -1,0 +1,36 @@
+/* Declarations of the SIMD variants' entry points, one set per ISA suffix:
+ * f32_<op>__<isa>.c defines them from the f32_<op>.inc.h templates, and
+ * dispatch.c gathers them into that ISA's table. */
+#ifndef MNV3_KERNELS_ISA_H
+#define MNV3_KERNELS_ISA_H
+
+#include "kernels.h"
+
+#define MNV3_DECLARE_ISA(isa)                                                  \
+  extern const mnv3_conv_kernel mnv3_f32_conv1x1__##isa;                       \
+  extern const mnv3_conv_kernel mnv3_f32_dwconv__##isa;                        \
+  extern const mnv3_conv_kernel mnv3_f32_conv__##isa;                          \
+  void mnv3_f32_gavgpool__##isa(const float *in, int pixels, int channels,     \
+                                int c_begin, int c_end, float *out,            \
+                                float post_lo, float post_hi);                 \
+  void mnv3_f32_vmulc__##isa(const float *in, const float *gate, int pixels,   \
+                             int channels, float *out, float post_lo,          \
+                             float post_hi);                                   \
+  void mnv3_f32_resize_bilinear__##isa(const float *in, int in_h, int in_w,    \
+                                       int channels, float *out, int out_h,    \
+                                       int out_w, int row_begin, int row_end);
+
+/* The table of one ISA, for dispatch.c. */
+#define MNV3_KERNELS_TABLE(ISA)                                                \
+  {                                                                            \
+    .isa = #ISA, .pointwise = &mnv3_f32_conv1x1__##ISA,                        \
+    .depthwise = &mnv3_f32_dwconv__##ISA, .dense = &mnv3_f32_conv__##ISA,      \
+    .global_pool = mnv3_f32_gavgpool__##ISA, .mul_channel = mnv3_f32_vmulc__##ISA, \
+    .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
+  }
+
+MNV3_DECLARE_ISA(avx2)
+MNV3_DECLARE_ISA(avx512)
+MNV3_DECLARE_ISA(neon)
+
+#endif

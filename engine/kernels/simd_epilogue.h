@@ -1,0 +1,61 @@
+/* The fused epilogue of the reference kernels (ref.c: pre clamp, + residual,
+ * mnv3_activate, post clamp), vectorised with the same operations in the
+ * same order, so that a SIMD kernel's epilogue is exact to the reference's
+ * (hard-swish keeps its division by 6). Include after one simd_<isa>.h. */
+#ifndef MNV3_SIMD_EPILOGUE_H
+#define MNV3_SIMD_EPILOGUE_H
+
+#include "kernels.h"
+
+typedef struct vepilogue {
+  mnv3_act act;
+  float pre_lo, pre_hi, post_lo, post_hi; /* for the per-lane sigmoid */
+  vf vpre_lo, vpre_hi, vpost_lo, vpost_hi;
+} vepilogue;
+
+static inline vepilogue vepilogue_make(mnv3_act act, float pre_lo, float pre_hi,
+                                       float post_lo, float post_hi) {
+  vepilogue e = {act, pre_lo, pre_hi, post_lo, post_hi,
+                 vset1(pre_lo), vset1(pre_hi), vset1(post_lo), vset1(post_hi)};
+  return e;
+}
+
+/* Sigmoid (one small layer of LR-ASPP) goes lane by lane through the
+ * reference: exactness matters more than speed there. */
+static inline vf vsigmoid_lanes(vf v, const vepilogue *e) {
+  float lanes[VW];
+  vstore(lanes, v);
+  for (int i = 0; i < VW; i++)
+    lanes[i] = mnv3_activate(lanes[i], MNV3_ACT_SIGMOID, -INFINITY, INFINITY,
+                             e->post_lo, e->post_hi);
+  return vload(lanes);
+}
+
+/* conv + bias is clamped to the pre range before the residual is added. */
+static inline vf vpre_clamp(vf v, const vepilogue *e) {
+  return vmin(vmax(v, e->vpre_lo), e->vpre_hi);
+}
+
+/* The activation and the post clamp, after the residual. */
+static inline vf vactivate(vf v, const vepilogue *e) {
+  const vf zero = vzero(), three = vset1(3.0f), six = vset1(6.0f);
+  if (e->act == MNV3_ACT_SIGMOID)
+    return vsigmoid_lanes(v, e);
+  switch (e->act) {
+  case MNV3_ACT_NONE:
+  case MNV3_ACT_SIGMOID:
+    break;
+  case MNV3_ACT_RELU:
+    v = vmax(v, zero);
+    break;
+  case MNV3_ACT_HSWISH:
+    v = vdiv(vmul(v, vmin(vmax(vadd(v, three), zero), six)), six);
+    break;
+  case MNV3_ACT_HSIGMOID:
+    v = vdiv(vmin(vmax(vadd(v, three), zero), six), six);
+    break;
+  }
+  return vmin(vmax(v, e->vpost_lo), e->vpost_hi);
+}
+
+#endif

@@ -1,0 +1,369 @@
+/* Every kernel variant this CPU can run against the reference kernels, on
+ * random data at odd sizes and channel counts, every kernel/stride/dilation,
+ * both paddings, residual on and off, every activation, finite and infinite
+ * clamps. SIMD results may differ from the reference by FMA rounding only:
+ * |got - ref| <= 1e-5 x (|ref| + sum of |terms|). And each variant must give
+ * bitwise the same result however the executor splits rows and channels
+ * between threads.
+ *
+ *   test_kernels          run everything; prints "N passed, N failed"
+ *   test_kernels --list   print the ISAs this CPU can run, one a line */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+static unsigned seed = 12345;
+
+static float frand(void) { /* uniform in [-1, 1) */
+  seed = seed * 1103515245u + 12345u;
+  return (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *random_floats(size_t n) {
+  float *p = malloc((n ? n : 1) * sizeof *p);
+  for (size_t i = 0; i < n; i++)
+    p[i] = 2.0f * frand();
+  return p;
+}
+
+static float *alloc_floats(size_t n) {
+  float *p = aligned_alloc(64, ((n ? n : 1) * sizeof(float) + 63) / 64 * 64);
+  memset(p, 0, (n ? n : 1) * sizeof(float));
+  return p;
+}
+
+static const mnv3_act acts[] = {MNV3_ACT_NONE, MNV3_ACT_RELU, MNV3_ACT_HSWISH,
+                                MNV3_ACT_HSIGMOID, MNV3_ACT_SIGMOID};
+static const char *act_names[] = {"none", "relu", "hswish", "hsigmoid", "sigmoid"};
+
+typedef enum family { POINTWISE, DEPTHWISE, DENSE } family;
+
+static const mnv3_conv_kernel *family_kernel(const mnv3_kernels *k, family f) {
+  return f == POINTWISE ? k->pointwise : f == DEPTHWISE ? k->depthwise : k->dense;
+}
+
+/* One convolution problem: unpacked weights, input, residual. */
+typedef struct problem {
+  family fam;
+  int in_h, in_w, in_c, out_h, out_w, out_c, kernel, stride, dilation, pad_top, pad_left;
+  int residual;
+  mnv3_act act;
+  float pre_lo, pre_hi, post_lo, post_hi;
+  float *weight, *bias, *input, *res;
+  double *magnitude; /* per output: |bias| + sum |x w| + |residual| */
+} problem;
+
+static void problem_init(problem *p) {
+  const int per_out = p->fam == DEPTHWISE ? p->kernel * p->kernel
+                                          : p->in_c * p->kernel * p->kernel;
+  const size_t outputs = (size_t)p->out_h * p->out_w * p->out_c;
+  p->weight = random_floats((size_t)p->out_c * per_out);
+  p->bias = random_floats((size_t)p->out_c);
+  p->input = random_floats((size_t)p->in_h * p->in_w * p->in_c);
+  p->res = p->residual ? random_floats(outputs) : NULL;
+  p->magnitude = calloc(outputs ? outputs : 1, sizeof *p->magnitude);
+  /* The magnitude bound of each output, straight from the definition. */
+  for (int oy = 0; oy < p->out_h; oy++)
+    for (int ox = 0; ox < p->out_w; ox++)
+      for (int o = 0; o < p->out_c; o++) {
+        const size_t idx = ((size_t)oy * p->out_w + ox) * p->out_c + o;
+        double m = fabs(p->bias[o]) + (p->res ? fabs(p->res[idx]) : 0.0);
+        for (int ky = 0; ky < p->kernel; ky++)
+          for (int kx = 0; kx < p->kernel; kx++) {
+            const int iy = oy * p->stride - p->pad_top + ky * p->dilation;
+            const int ix = ox * p->stride - p->pad_left + kx * p->dilation;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+              continue;
+            const float *in = p->input + ((size_t)iy * p->in_w + ix) * p->in_c;
+            if (p->fam == DEPTHWISE) {
+              m += fabs(in[o] * p->weight[((size_t)o * p->kernel + ky) * p->kernel + kx]);
+            } else {
+              for (int i = 0; i < p->in_c; i++)
+                m += fabs(in[i] * p->weight[(((size_t)o * p->in_c + i) * p->kernel + ky) *
+                                                p->kernel + kx]);
+            }
+          }
+        p->magnitude[idx] = m;
+      }
+}
+
+static void problem_clear(problem *p) {
+  free(p->weight);
+  free(p->bias);
+  free(p->input);
+  free(p->res);
+  free(p->magnitude);
+}
+
+/* Packs for `kernel` and runs it over [rows) x [channels) tiles of the
+ * given sizes (0: everything at once), as the executor would; with
+ * `row_table`, the input is read through a table of row pointers into a
+ * copy with the rows in reverse order (the fused executor's form). */
+static float *run_rows(const problem *p, const mnv3_conv_kernel *kernel, int tile_rows,
+                       int tile_channels, int row_table) {
+  float *packed = alloc_floats(kernel->packed_size(p->out_c, p->in_c, p->kernel));
+  kernel->pack(p->weight, p->bias, p->out_c, p->in_c, p->kernel, packed);
+  float *out = alloc_floats((size_t)p->out_h * p->out_w * p->out_c);
+  mnv3_conv_args a = {p->input, p->in_h, p->in_w, p->in_c, out, p->out_h, p->out_w,
+                      p->out_c, packed, p->res, p->kernel, p->stride, p->dilation,
+                      p->pad_top, p->pad_left, p->act, p->pre_lo, p->pre_hi,
+                      p->post_lo, p->post_hi, 0, p->out_c};
+  const size_t row_floats = (size_t)p->in_w * p->in_c;
+  float *reversed = NULL;
+  const float **table = NULL;
+  if (row_table) {
+    reversed = alloc_floats(row_floats * p->in_h);
+    table = malloc((size_t)p->in_h * sizeof *table);
+    for (int y = 0; y < p->in_h; y++) {
+      float *row = reversed + (size_t)(p->in_h - 1 - y) * row_floats;
+      memcpy(row, p->input + (size_t)y * row_floats, row_floats * sizeof *row);
+      table[y] = row;
+    }
+    a.input = NULL;
+    a.rows = table;
+  }
+  if (!tile_rows)
+    tile_rows = p->out_h;
+  if (!tile_channels || !kernel->channel_block)
+    tile_channels = p->out_c;
+  for (int r = 0; r < p->out_h; r += tile_rows)
+    for (int c = 0; c < p->out_c; c += tile_channels) {
+      a.oc_begin = c;
+      a.oc_end = c + tile_channels < p->out_c ? c + tile_channels : p->out_c;
+      kernel->run(&a, r, r + tile_rows < p->out_h ? r + tile_rows : p->out_h);
+    }
+  free(packed);
+  free(reversed);
+  free(table);
+  return out;
+}
+
+static float *run(const problem *p, const mnv3_conv_kernel *kernel, int tile_rows,
+                  int tile_channels) {
+  return run_rows(p, kernel, tile_rows, tile_channels, 0);
+}
+
+static void describe(char *buf, size_t size, const problem *p, const mnv3_conv_kernel *k) {
+  snprintf(buf, size,
+           "%s in %dx%dx%d out %dx%dx%d k%d s%d d%d pad %d,%d residual %d act %s "
+           "clamps [%g,%g] [%g,%g]",
+           k->name, p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kernel,
+           p->stride, p->dilation, p->pad_top, p->pad_left, p->residual,
+           act_names[p->act], p->pre_lo, p->pre_hi, p->post_lo, p->post_hi);
+}
+
+static void check_problem(const problem *p, const mnv3_kernels *variant) {
+  const mnv3_conv_kernel *kernel = family_kernel(variant, p->fam);
+  const mnv3_conv_kernel *ref = family_kernel(&mnv3_kernels_ref, p->fam);
+  const size_t n = (size_t)p->out_h * p->out_w * p->out_c;
+  float *want = run(p, ref, 0, 0);
+  float *got = run(p, kernel, 0, 0);
+  char what[320];
+  describe(what, sizeof what, p, kernel);
+  size_t bad = n;
+  for (size_t i = 0; i < n && bad == n; i++) {
+    const double err = fabs((double)got[i] - want[i]);
+    if (!(err <= 1e-5 * (fabs(want[i]) + p->magnitude[i])) &&
+        !(isnan(got[i]) && isnan(want[i])))
+      bad = i;
+  }
+  if (bad < n) {
+    fprintf(stderr, "FAIL %s: element %zu is %.9g, the reference %.9g\n", what, bad,
+            got[bad], want[bad]);
+    failed++;
+  } else {
+    passed++;
+  }
+  /* Thread splits: one row at a time, and rows x channel blocks. */
+  const int block = kernel->channel_block;
+  const int splits[][2] = {{1, 0}, {2, block}, {1, 3 * block}, {p->out_h, block}};
+  for (size_t s = 0; s < sizeof splits / sizeof *splits; s++) {
+    float *split = run(p, kernel, splits[s][0], splits[s][1]);
+    if (memcmp(split, got, n * sizeof *got) != 0) {
+      fprintf(stderr, "FAIL %s: tiles of %d rows x %d channels change the result\n",
+              what, splits[s][0], splits[s][1]);
+      failed++;
+    } else {
+      passed++;
+    }
+    free(split);
+  }
+  if (kernel->input_rows) {
+    float *rows = run_rows(p, kernel, 1, 0, 1);
+    if (memcmp(rows, got, n * sizeof *got) != 0) {
+      fprintf(stderr, "FAIL %s: reading rows through a table changes the result\n", what);
+      failed++;
+    } else {
+      passed++;
+    }
+    free(rows);
+  }
+  free(want);
+  free(got);
+}
+
+/* Activation, residual and clamps cycle with a counter so that, over the
+ * shapes, every combination comes up. */
+static void set_epilogue(problem *p, int counter, int allow_residual) {
+  p->act = acts[counter % 5];
+  p->residual = allow_residual && (counter / 5) % 2;
+  const int clamped = (counter / 10) % 2;
+  p->pre_lo = clamped ? -2.5f : -INFINITY;
+  p->pre_hi = clamped ? 2.0f : INFINITY;
+  p->post_lo = clamped ? -0.25f : -INFINITY;
+  p->post_hi = clamped ? 1.5f : INFINITY;
+}
+
+static const int sizes[][2] = {{1, 1}, {7, 5}, {17, 13}};
+#define NUM_SIZES (int)(sizeof sizes / sizeof *sizes)
+
+/* Torch padding ((k-1)/2*d each side) or TF SAME (odd pixel bottom/right). */
+static int output_size(int in, int k, int s, int d, int same, int *pad) {
+  const int span = (k - 1) * d + 1;
+  if (same) {
+    const int out = (in + s - 1) / s;
+    const int total = (out - 1) * s + span - in;
+    *pad = total > 0 ? total / 2 : 0;
+    return out;
+  }
+  *pad = (k - 1) / 2 * d;
+  return (in + 2 * *pad - span) / s + 1;
+}
+
+static void test_pointwise(const mnv3_kernels *v) {
+  static const int channels[][2] = {{1, 1},   {3, 7},    {7, 17},  {17, 33},
+                                    {33, 120}, {120, 33}, {16, 961}, {961, 17}};
+  int counter = 0;
+  for (size_t c = 0; c < sizeof channels / sizeof *channels; c++)
+    for (int s = 0; s < NUM_SIZES; s++)
+      for (int e = 0; e < 20; e += (channels[c][0] * channels[c][1] > 10000 ? 7 : 1)) {
+        problem p = {POINTWISE, sizes[s][0], sizes[s][1], channels[c][0], sizes[s][0],
+                     sizes[s][1], channels[c][1], 1, 1, 1, 0, 0};
+        set_epilogue(&p, counter++ + e, 1);
+        problem_init(&p);
+        check_problem(&p, v);
+        problem_clear(&p);
+      }
+}
+
+static void test_depthwise(const mnv3_kernels *v) {
+  static const int channels[] = {1, 3, 7, 17, 33, 120, 961};
+  static const int kernels[] = {3, 5, 7};
+  int counter = 0;
+  for (int ki = 0; ki < 3; ki++)
+    for (int stride = 1; stride <= 2; stride++)
+      for (int dilation = 1; dilation <= 2; dilation++)
+        for (int ci = 0; ci < 7; ci++)
+          for (int s = 0; s < NUM_SIZES; s++)
+            for (int same = 0; same <= 1; same++) {
+              problem p = {DEPTHWISE, sizes[s][0], sizes[s][1], channels[ci]};
+              p.kernel = kernels[ki];
+              p.stride = stride;
+              p.dilation = dilation;
+              p.out_c = channels[ci];
+              p.out_h = output_size(p.in_h, p.kernel, stride, dilation, same, &p.pad_top);
+              p.out_w = output_size(p.in_w, p.kernel, stride, dilation, same, &p.pad_left);
+              if (p.out_h < 1 || p.out_w < 1)
+                continue;
+              set_epilogue(&p, counter++, 1);
+              problem_init(&p);
+              check_problem(&p, v);
+              problem_clear(&p);
+            }
+}
+
+static void test_dense(const mnv3_kernels *v) {
+  /* in_c, out_c, kernel, stride, dilation: the stem, then other shapes. */
+  static const int shapes[][5] = {{3, 16, 3, 2, 1}, {3, 1, 3, 2, 1},  {3, 7, 3, 2, 1},
+                                  {3, 17, 3, 2, 1}, {3, 33, 3, 2, 1}, {5, 17, 3, 1, 2},
+                                  {2, 9, 5, 2, 1},  {1, 3, 1, 2, 1}, {4, 24, 3, 1, 1}};
+  int counter = 0;
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+    for (int s = 0; s < NUM_SIZES; s++)
+      for (int same = 0; same <= 1; same++)
+        for (int e = 0; e < 5; e++) {
+          problem p = {DENSE, sizes[s][0], sizes[s][1], shapes[i][0]};
+          p.out_c = shapes[i][1];
+          p.kernel = shapes[i][2];
+          p.stride = shapes[i][3];
+          p.dilation = shapes[i][4];
+          p.out_h = output_size(p.in_h, p.kernel, p.stride, p.dilation, same, &p.pad_top);
+          p.out_w = output_size(p.in_w, p.kernel, p.stride, p.dilation, same, &p.pad_left);
+          if (p.out_h < 1 || p.out_w < 1)
+            continue;
+          set_epilogue(&p, counter++ * 3 + e, 1);
+          problem_init(&p);
+          check_problem(&p, v);
+          problem_clear(&p);
+        }
+}
+
+static void expect_same(const char *what, const mnv3_kernels *v, const float *got,
+                        const float *want, size_t n) {
+  if (memcmp(got, want, n * sizeof *got) != 0) {
+    fprintf(stderr, "FAIL %s (%s): differs from the reference\n", what, v->isa);
+    failed++;
+  } else {
+    passed++;
+  }
+}
+
+/* Pool, gate and resize do the reference's operations in its order: exact. */
+static void test_small_ops(const mnv3_kernels *v) {
+  static const int channels[] = {1, 3, 7, 17, 33, 120, 961};
+  for (int ci = 0; ci < 7; ci++)
+    for (int s = 0; s < NUM_SIZES; s++) {
+      const int c = channels[ci], h = sizes[s][0], w = sizes[s][1];
+      const size_t n = (size_t)h * w * c;
+      float *in = random_floats(n), *gate = random_floats((size_t)c);
+      float *want = alloc_floats(n), *got = alloc_floats(n);
+      const float lo = s == 1 ? -0.5f : -INFINITY, hi = s == 1 ? 0.75f : INFINITY;
+
+      mnv3_kernels_ref.global_pool(in, h * w, c, 0, c, want, lo, hi);
+      for (int c0 = 0; c0 < c; c0 += 16) /* in channel tiles, as the executor */
+        v->global_pool(in, h * w, c, c0, c0 + 16 < c ? c0 + 16 : c, got, lo, hi);
+      expect_same("global pool", v, got, want, (size_t)c);
+
+      mnv3_kernels_ref.mul_channel(in, gate, h * w, c, want, lo, hi);
+      v->mul_channel(in, gate, h * w, c, got, lo, hi);
+      expect_same("channel gate", v, got, want, n);
+
+      const int oh = 2 * h + 3, ow = 3 * w + 1;
+      float *rwant = alloc_floats((size_t)oh * ow * c), *rgot = alloc_floats((size_t)oh * ow * c);
+      mnv3_kernels_ref.resize(in, h, w, c, rwant, oh, ow, 0, oh);
+      for (int r = 0; r < oh; r += 4)
+        v->resize(in, h, w, c, rgot, oh, ow, r, r + 4 < oh ? r + 4 : oh);
+      expect_same("bilinear resize", v, rgot, rwant, (size_t)oh * ow * c);
+      free(rwant);
+      free(rgot);
+      free(in);
+      free(gate);
+      free(want);
+      free(got);
+    }
+}
+
+int main(int argc, char **argv) {
+  const mnv3_kernels *list[8];
+  const int n = mnv3_kernels_available(list, 8);
+  if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+    for (int i = 0; i < n; i++)
+      printf("%s\n", list[i]->isa);
+    return 0;
+  }
+  /* The reference against itself checks the harness (splits, tolerance). */
+  for (int i = 0; i < n; i++) {
+    const int before = failed;
+    test_pointwise(list[i]);
+    test_depthwise(list[i]);
+    test_dense(list[i]);
+    test_small_ops(list[i]);
+    printf("%s: %s\n", list[i]->isa, failed == before ? "ok" : "FAILED");
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}

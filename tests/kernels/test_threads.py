@@ -1,0 +1,67 @@
+"""End to end: for every kernel variant this CPU can run (MNV3_ISA forced),
+the engine's output is bitwise the same with 1, 2 and 3 threads, and with
+the fused expansion + depthwise steps turned off (MNV3_FUSE=0), on seeded
+random torchvision models at odd input sizes (rows and channels split
+unevenly, 7x7-like late layers split over channels, big early layers
+fused).
+
+    test_threads.py TEST_KERNELS_EXE   (MNV3_RUN and MNV3_SOURCE_ROOT set)
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import torchmodels  # noqa: E402
+
+# name: (architecture, width, classes, height, width)
+CASES = {
+    "large-0.75-97x131": ("mobilenet_v3_large", 0.75, 1000, 97, 131),
+    "small-1.0-224": ("mobilenet_v3_small", 1.0, 1000, 224, 224),
+    "lraspp-5-129x161": ("lraspp_mobilenet_v3_large", 1.0, 5, 129, 161),
+}
+
+
+def run(config, x, workdir, isa, threads, fuse="1"):
+    n, c, h, w = x.shape
+    inp = os.path.join(workdir, "in.f32")
+    out = os.path.join(workdir, f"out-{isa}-{threads}-{fuse}.f32")
+    x.astype("<f4").tofile(inp)
+    env = dict(os.environ, MNV3_ISA=isa, MNV3_FUSE=fuse)
+    subprocess.run([os.environ["MNV3_RUN"], "--config", config, "--input-tensor", inp,
+                    "--shape", f"{n},{c},{h},{w}", "--output", out,
+                    "--threads", str(threads)], check=True, env=env)
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def main():
+    isas = subprocess.run([sys.argv[1], "--list"], check=True, capture_output=True,
+                          text=True).stdout.split()
+    passed = failed = 0
+    for name, (arch, width, classes, h, w) in CASES.items():
+        model = torchmodels.build(arch, width, classes, seed=7)
+        x = np.random.default_rng(7).standard_normal((1, 3, h, w)).astype(np.float32)
+        with tempfile.TemporaryDirectory() as d:
+            config = torchmodels.save(model, d, arch, width, classes, (h, w))
+            for isa in isas:
+                one = run(config, x, d, isa, 1)
+                others = [("2 threads", run(config, x, d, isa, 2)),
+                          ("3 threads", run(config, x, d, isa, 3)),
+                          ("unfused", run(config, x, d, isa, 1, fuse="0"))]
+                for what, result in others:
+                    same = result == one
+                    print(f"{'PASS' if same else 'FAIL'} {name} {isa}: {what} "
+                          f"{'==' if same else '!='} 1 thread fused")
+                    passed += same
+                    failed += not same
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
