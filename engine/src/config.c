@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -711,8 +712,12 @@ static int parse_triple(parse_ctx *c, const node *n, const char *path,
   for (int i = 0; i < 3; i++) {
     double v;
     snprintf(key, sizeof key, "%s[%d]", path, i);
-    if (get_number(c, n->items[i], key, positive ? 0.0 : -HUGE_VAL, positive,
-                   HUGE_VAL, positive ? "a number > 0" : "a number", &v))
+    /* The value is stored as a float: it must stay finite and, for std,
+       non-zero there. */
+    if (get_number(c, n->items[i], key, positive ? FLT_MIN : -FLT_MAX, 0, FLT_MAX,
+                   positive ? "a number > 0 that a float holds (1.2e-38 to 3.4e38)"
+                            : "a number that a float holds (-3.4e38 to 3.4e38)",
+                   &v))
       return -1;
     out[i] = (float)v;
   }

@@ -744,6 +744,11 @@ static float read_float(const uint8_t *p) {
 /* Dequantizes a constant tensor into out[count] (in the tensor's own
  * layout). fallback_scale, if not NULL, supplies per-channel scales when
  * the tensor has none (int32 biases: input scale * weight scale). */
+static int corrupt_value(loader *l, int t, size_t index) {
+  return mnv3_fail(l->error, "tensor %d ('%s') holds a non-finite value at index "
+                             "%zu: the model is corrupt", t, tensor_name(l, t), index);
+}
+
 static int dequantize(loader *l, int t, float *out, size_t count,
                       const float *fallback_scale, size_t fallback_count) {
   const tfl_model *m = &l->m;
@@ -790,6 +795,8 @@ static int dequantize(loader *l, int t, float *out, size_t count,
     const uint8_t *p = x->data + i * esize;
     if (!quantized) {
       out[i] = read_float(p);
+      if (!isfinite(out[i]))
+        return corrupt_value(l, t, i);
       continue;
     }
     double q;
@@ -806,7 +813,13 @@ static int dequantize(loader *l, int t, float *out, size_t count,
     const double z = nzero ? (double)tfl_vec_i64(&l->m, x->zero_point,
                                                  nzero > 1 ? (uint32_t)c : 0)
                            : 0.0;
+    if (!isfinite(s) || s < 0.0)
+      return mnv3_fail(l->error, "tensor %d ('%s') has quantization scale %g; "
+                                 "scales must be finite and not negative: the "
+                                 "model is corrupt", t, tensor_name(l, t), s);
     out[i] = (float)((q - z) * s);
+    if (!isfinite(out[i]))
+      return corrupt_value(l, t, i);
   }
   return 0;
 }
