@@ -26,7 +26,8 @@
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-classification" is posted per frame, with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds), `stale`, `skipped` (boolean: live mode
+ * `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e. G_MAXUINT64,
+ * when the buffer has no timestamp), `stale`, `skipped` (boolean: live mode
  * skipped this frame's inference, see #GstMnv3Filter:mode), `inference_ms`
  * (double, only on frames the network ran on), the best class as `label_id`,
  * `label` and `confidence` (absent when no class reaches the threshold), and

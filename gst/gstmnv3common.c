@@ -490,6 +490,7 @@ gst_mnv3_filter_start (GstBaseTransform * trans)
   config = g_strdup (self->config);
   weights = g_strdup (self->weights);
   threads = self->threads;
+  self->model_changed = FALSE;
   GST_OBJECT_UNLOCK (self);
 
   if (!config || !*config) {
@@ -598,6 +599,109 @@ gst_mnv3_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
+/* Loads the model of a config or weights set while running, into a new
+ * model and context, and switches to them only once they are complete: a
+ * frame is always inferred by one whole model, the old or the new. A config
+ * that cannot be loaded (or has the wrong task) is refused with a warning
+ * and the current model is kept. Runs in the streaming thread, between
+ * frames. Returns FALSE (after posting an error) only when neither model
+ * can be prepared. */
+static gboolean
+reload_model (GstMnv3Filter * self)
+{
+  GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
+  gchar *config, *weights, *key = NULL;
+  gint threads;
+  mnv3_model *model;
+  mnv3_context *context = NULL;
+  mnv3_model *old_model = self->model;
+  mnv3_context *old_context = self->context;
+  gchar *old_key = self->cache_key;
+  GError *error = NULL;
+  mnv3_error err = { {0} };
+  gboolean ok = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  config = g_strdup (self->config);
+  weights = g_strdup (self->weights);
+  threads = self->threads;
+  self->model_changed = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!config || !*config) {
+    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The 'config' property was cleared");
+    goto refused;
+  }
+  model = gst_mnv3_model_cache_acquire (config, weights, &key, &error);
+  if (!model)
+    goto refused;
+  if (mnv3_model_task (model) != klass->task) {
+    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "%s describes a %s model, which %s cannot run", config,
+        klass->task == MNV3_TASK_CLASSIFY ? "segmentation" : "classification",
+        GST_ELEMENT_NAME (self));
+    goto refused_release;
+  }
+  context = mnv3_context_new (model, threads, &err);
+  if (!context) {
+    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
+        "Could not create an inference context: %s", err.message);
+    goto refused_release;
+  }
+
+  /* Switch: the subclass state is sized for the model, so it is rebuilt. */
+  if (klass->release)
+    klass->release (self);
+  self->model = model;
+  self->context = context;
+  self->cache_key = key;
+  if (klass->prepare && !klass->prepare (self, &error)) {
+    /* The new model does not suit the other settings: back to the old. */
+    if (klass->release)
+      klass->release (self);
+    self->model = old_model;
+    self->context = old_context;
+    self->cache_key = old_key;
+    old_model = model;
+    old_context = context;
+    old_key = key;
+    if (klass->prepare && !klass->prepare (self, NULL)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not switch to "
+              "the model of %s (%s), nor go back to the previous one.",
+              config, error->message), (NULL));
+      ok = FALSE;
+    } else {
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to "
+              "the model of %s: %s. Keeping the previous model.", config,
+              error->message), (NULL));
+    }
+  } else {
+    GST_INFO_OBJECT (self, "switched to the model of %s", config);
+  }
+  /* The result came from the other model: the next frame is inferred. */
+  self->have_result = FALSE;
+  mnv3_context_free (old_context);
+  gst_mnv3_model_cache_release (old_key);
+  g_free (old_key);
+  g_clear_error (&error);
+  g_free (config);
+  g_free (weights);
+  return ok;
+
+refused_release:
+  gst_mnv3_model_cache_release (key);
+  g_free (key);
+refused:
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to the new "
+          "config %s: %s. Keeping the previous model.",
+          config ? config : "(none)", error->message), (NULL));
+  g_clear_error (&error);
+  g_free (config);
+  g_free (weights);
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -607,14 +711,18 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
   GstMnv3FrameInfo info;
   GstStructure *message = NULL;
   guint interval;
-  gboolean post, live, infer, skipped = FALSE;
+  gboolean post, live, reload, infer, skipped = FALSE;
   GstClockTime took = GST_CLOCK_TIME_NONE;
 
   GST_OBJECT_LOCK (self);
   interval = self->inference_interval;
   post = self->post_messages;
   live = self->live;
+  reload = self->model_changed;
   GST_OBJECT_UNLOCK (self);
+
+  if (reload && !reload_model (self))
+    return GST_FLOW_ERROR;
 
   infer = !self->have_result
       || self->frame_number - self->result_frame >= interval;
@@ -788,12 +896,15 @@ gst_mnv3_filter_set_property (GObject * object, guint prop_id,
     case PROP_CONFIG:
       g_free (self->config);
       self->config = g_value_dup_string (value);
+      /* Only meaningful while started; start() clears it. */
+      self->model_changed = TRUE;
       break;
     case PROP_WEIGHTS:
       g_free (self->weights);
       self->weights = g_value_dup_string (value);
       if (self->weights && !*self->weights)
         g_clear_pointer (&self->weights, g_free);
+      self->model_changed = TRUE;
       break;
     case PROP_THREADS:
       self->threads = g_value_get_int (value);
@@ -903,15 +1014,20 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
   g_object_class_install_property (gobject_class, PROP_CONFIG,
       g_param_spec_string ("config", "Config",
           "Path of the model's YAML config (architecture, weights, labels, "
-          "input size and normalisation)", NULL,
+          "input size and normalisation). Set while playing, the new model "
+          "is loaded and replaces the current one at the next frame "
+          "boundary (every frame is inferred by one whole model); a config "
+          "that cannot be loaded is refused with a warning message and the "
+          "current model is kept", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_WEIGHTS,
       g_param_spec_string ("weights", "Weights",
           "Weights file (.safetensors or .tflite) to use instead of the "
-          "config's model.weights; empty = the config's", NULL,
+          "config's model.weights; empty = the config's. Set while playing, "
+          "it is switched to at the next frame boundary like 'config'", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
           "Worker threads for one inference (0 = one per online CPU)",

@@ -70,6 +70,9 @@ struct _GstMnv3Filter {
   gchar *config;
   gchar *weights;
   gint threads;
+  /* config or weights set since start(): the streaming thread loads the
+   * new model at the next frame boundary (see reload_model()). */
+  gboolean model_changed;
   guint inference_interval;
   gboolean post_messages;
   GstMnv3FilterMode mode;

@@ -33,7 +33,8 @@
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-segmentation" is posted per frame with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds), `stale`, `skipped`, `inference_ms` (see
+ * `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e. G_MAXUINT64,
+ * when the buffer has no timestamp), `stale`, `skipped`, `inference_ms` (see
  * mnv3classify) and `results` as above. Live mode and the statistics are
  * those of mnv3classify (#GstMnv3Filter:mode).
  *
