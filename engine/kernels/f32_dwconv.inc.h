@@ -90,11 +90,20 @@ dw_pixel(const mnv3_conv_args *a, int oy, int ox, int c, const int nv, int c_end
 }
 
 /* PX interior pixels (every column tap inside) from ox on, one channel
- * vector, rows ky_lo..ky_hi (the rows inside the input). */
+ * vector, rows ky_lo..ky_hi (the rows inside the input). With COLS (the
+ * unrolled shapes, K <= DW_KMAX), each input column of a row is loaded once
+ * and feeds every pixel and tap that reads it: (PX - 1) * S + (K - 1) * D + 1
+ * loads per row instead of PX * K, and one pointer stepping by C instead of
+ * PX * K addresses. A pixel's taps still arrive kx ascending within ky
+ * ascending (column j = p * S + kx * D grows with kx), so the sums are the
+ * same as the generic path's. */
+#ifndef DW_KMAX
+#define DW_KMAX 5
+#endif
 static inline __attribute__((always_inline)) void
 dw_block(const mnv3_conv_args *a, int oy, int ox, int c, int full, int n,
          const int K, const int S, const int D, const int PX, int ky_lo, int ky_hi,
-         const vepilogue *e) {
+         const int COLS, const vepilogue *e) {
   const int C = a->out_c;
   const size_t cp = dw_padded(C);
   const float *w = a->packed + cp + c;
@@ -104,17 +113,40 @@ dw_block(const mnv3_conv_args *a, int oy, int ox, int c, int full, int n,
 #pragma GCC unroll 16
   for (int p = 0; p < PX; p++)
     acc[p] = b;
+  if (COLS) {
+    const int ncol = (PX - 1) * S + (K - 1) * D + 1;
 #pragma GCC unroll 5
-  for (int ky = ky_lo; ky < ky_hi; ky++)
+    for (int ky = ky_lo; ky < ky_hi; ky++) {
+      vf wv[DW_KMAX];
 #pragma GCC unroll 5
-    for (int kx = 0; kx < K; kx++) {
-      const vf wv = vload(w + (size_t)(ky * K + kx) * cp);
-      const float *row =
-          dw_input_row(a, iy0 + ky * D) + (size_t)(ix0 + kx * D) * C + c;
-#pragma GCC unroll 16
-      for (int p = 0; p < PX; p++)
-        acc[p] = vfma(dw_load(row + (size_t)p * S * C, full, n), wv, acc[p]);
+      for (int kx = 0; kx < K; kx++)
+        wv[kx] = vload(w + (size_t)(ky * K + kx) * cp);
+      const float *x = dw_input_row(a, iy0 + ky * D) + (size_t)ix0 * C + c;
+#pragma GCC unroll 32
+      for (int j = 0; j < ncol; j++) {
+        const vf xv = dw_load(x, full, n);
+        x += C;
+#pragma GCC unroll 5
+        for (int kx = 0; kx < K; kx++) {
+          const int t = j - kx * D; /* = p * S for the pixel p this tap feeds */
+          if (t >= 0 && t % S == 0 && t / S < PX)
+            acc[t / S] = vfma(xv, wv[kx], acc[t / S]);
+        }
+      }
     }
+  } else {
+#pragma GCC unroll 5
+    for (int ky = ky_lo; ky < ky_hi; ky++)
+#pragma GCC unroll 5
+      for (int kx = 0; kx < K; kx++) {
+        const vf wv = vload(w + (size_t)(ky * K + kx) * cp);
+        const float *row =
+            dw_input_row(a, iy0 + ky * D) + (size_t)(ix0 + kx * D) * C + c;
+#pragma GCC unroll 16
+        for (int p = 0; p < PX; p++)
+          acc[p] = vfma(dw_load(row + (size_t)p * S * C, full, n), wv, acc[p]);
+      }
+  }
   const size_t index = ((size_t)oy * a->out_w + ox) * C + c;
 #pragma GCC unroll 16
   for (int p = 0; p < PX; p++)
@@ -125,17 +157,18 @@ dw_block(const mnv3_conv_args *a, int oy, int ox, int c, int full, int n,
  * consecutive loads stay in the same cache lines). */
 static inline __attribute__((always_inline)) void
 dw_blocks(const mnv3_conv_args *a, int oy, int ox, const int K, const int S,
-          const int D, const int PX, int ky_lo, int ky_hi, const vepilogue *e) {
+          const int D, const int PX, int ky_lo, int ky_hi, const int COLS,
+          const vepilogue *e) {
   int c = a->oc_begin;
   if (ky_lo == 0 && ky_hi == K) { /* constant bounds: fully unrolled taps */
     for (; c + VW <= a->oc_end; c += VW)
-      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, 0, K, e);
+      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, 0, K, COLS, e);
   } else {
     for (; c + VW <= a->oc_end; c += VW)
-      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, ky_lo, ky_hi, e);
+      dw_block(a, oy, ox, c, 1, VW, K, S, D, PX, ky_lo, ky_hi, COLS, e);
   }
   if (c < a->oc_end)
-    dw_block(a, oy, ox, c, 0, a->oc_end - c, K, S, D, PX, ky_lo, ky_hi, e);
+    dw_block(a, oy, ox, c, 0, a->oc_end - c, K, S, D, PX, ky_lo, ky_hi, COLS, e);
 }
 
 /* Every channel of one border pixel, DW_CB vectors at a time. */
@@ -150,10 +183,10 @@ dw_pixels(const mnv3_conv_args *a, int oy, int ox, const int K, const int S,
 }
 
 /* Output row oy: columns whose taps are all inside in blocks of DW_PX (then
- * DW_PX / 2) pixels, the others pixel by pixel. */
+ * DW_PX / 2, and with COLS down to 1) pixels, the others pixel by pixel. */
 static inline __attribute__((always_inline)) void
 dw_row(const mnv3_conv_args *a, int oy, const int K, const int S, const int D,
-       const vepilogue *e) {
+       const int COLS, const vepilogue *e) {
   const int span = (K - 1) * D;
   const int iy0 = oy * S - a->pad_top;
   int ox_lo = (a->pad_left + S - 1) / S;
@@ -173,10 +206,20 @@ dw_row(const mnv3_conv_args *a, int oy, const int K, const int S, const int D,
   for (; ox < ox_lo; ox++)
     dw_pixels(a, oy, ox, K, S, D, e);
   for (; ox + DW_PX <= ox_hi; ox += DW_PX)
-    dw_blocks(a, oy, ox, K, S, D, DW_PX, ky_lo, ky_hi, e);
+    dw_blocks(a, oy, ox, K, S, D, DW_PX, ky_lo, ky_hi, COLS, e);
   if (ox + DW_PX / 2 <= ox_hi) {
-    dw_blocks(a, oy, ox, K, S, D, DW_PX / 2, ky_lo, ky_hi, e);
+    dw_blocks(a, oy, ox, K, S, D, DW_PX / 2, ky_lo, ky_hi, COLS, e);
     ox += DW_PX / 2;
+  }
+  /* Narrow rows (7x7 with a 5x5 kernel has 3 interior columns) would
+     otherwise go pixel by pixel; the column path gains even at 2 and 1. */
+  if (COLS && DW_PX / 4 >= 1 && ox + DW_PX / 4 <= ox_hi) {
+    dw_blocks(a, oy, ox, K, S, D, DW_PX / 4 >= 1 ? DW_PX / 4 : 1, ky_lo, ky_hi, COLS, e);
+    ox += DW_PX / 4;
+  }
+  if (COLS && DW_PX / 8 >= 1 && ox + DW_PX / 8 <= ox_hi) {
+    dw_blocks(a, oy, ox, K, S, D, DW_PX / 8 >= 1 ? DW_PX / 8 : 1, ky_lo, ky_hi, COLS, e);
+    ox += DW_PX / 8;
   }
   for (; ox < a->out_w; ox++)
     dw_pixels(a, oy, ox, K, S, D, e);
@@ -184,21 +227,21 @@ dw_row(const mnv3_conv_args *a, int oy, const int K, const int S, const int D,
 
 static inline __attribute__((always_inline)) void
 dw_rows(const mnv3_conv_args *a, int row_begin, int row_end, const int K,
-        const int S, const int D) {
+        const int S, const int D, const int COLS) {
   const vepilogue ep = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
   for (int oy = row_begin; oy < row_end; oy++)
-    dw_row(a, oy, K, S, D, &ep);
+    dw_row(a, oy, K, S, D, COLS, &ep);
 }
 
 /* The shapes of MobileNetV3 get their own unrolled instances. */
-static __attribute__((noinline)) void dw_3x3s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 1); }
-static __attribute__((noinline)) void dw_3x3s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 2, 1); }
-static __attribute__((noinline)) void dw_3x3d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 2); }
-static __attribute__((noinline)) void dw_5x5s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 1); }
-static __attribute__((noinline)) void dw_5x5s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 2, 1); }
-static __attribute__((noinline)) void dw_5x5d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 2); }
+static __attribute__((noinline)) void dw_3x3s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 1, 1); }
+static __attribute__((noinline)) void dw_3x3s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 2, 1, 1); }
+static __attribute__((noinline)) void dw_3x3d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 2, 1); }
+static __attribute__((noinline)) void dw_5x5s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 1, 1); }
+static __attribute__((noinline)) void dw_5x5s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 2, 1, 1); }
+static __attribute__((noinline)) void dw_5x5d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 2, 1); }
 static __attribute__((noinline)) void dw_generic(const mnv3_conv_args *a, int b, int e) {
-  dw_rows(a, b, e, a->kernel, a->stride, a->dilation);
+  dw_rows(a, b, e, a->kernel, a->stride, a->dilation, 0);
 }
 
 static void dwconv_run(const mnv3_conv_args *a, int row_begin, int row_end) {
