@@ -643,18 +643,22 @@ GST_START_TEST (test_unsupported_format)
   GstMessage *msg;
   GError *error = NULL;
   gchar *debug = NULL;
-  GstCaps *accepted;
+  GstCaps *accepted, *uyvy = gst_caps_from_string ("video/x-raw,format=UYVY");
+  GstPad *sink = gst_element_get_static_pad (c, "sink");
+  GstBuffer *frame = gst_buffer_new_allocate (NULL, 64 * 48 * 2, NULL);
 
   g_object_set (c, "config", config, NULL);
-  accepted = gst_pad_query_caps (gst_element_get_static_pad (c, "sink"), NULL);
-  fail_if (gst_caps_can_intersect (accepted,
-          gst_caps_from_string ("video/x-raw,format=UYVY")));
+  accepted = gst_pad_query_caps (sink, NULL);
+  fail_if (gst_caps_can_intersect (accepted, uyvy));
   gst_caps_unref (accepted);
+  gst_caps_unref (uyvy);
+  gst_object_unref (sink);
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  g_signal_emit_by_name (src, "push-buffer", gst_buffer_new_allocate (NULL,
-          64 * 48 * 2, NULL), &flow);
+  /* push-buffer does not take the caller's reference. */
+  g_signal_emit_by_name (src, "push-buffer", frame, &flow);
+  gst_buffer_unref (frame);
   msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
   gst_message_parse_error (msg, &error, &debug);
