@@ -261,10 +261,16 @@ void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, 
   for (int y = 0; y < t->h; y++)
     for (int x = 0; x < t->w; x++) {
       const float *s = scores + ((size_t)y * t->w + x) * t->c;
+      /* Branch-free (selects, not jumps): the winner is unpredictable, and
+         mispredictions made this loop cost 12 ms at 512x1024. First maximum
+         wins, like torch.argmax. */
+      float best_score = s[0];
       int best = 0;
-      for (int c = 1; c < t->c; c++)
-        if (s[c] > s[best])
-          best = c;
+      for (int c = 1; c < t->c; c++) {
+        const int better = s[c] > best_score;
+        best_score = better ? s[c] : best_score;
+        best = better ? c : best;
+      }
       mask[(size_t)y * stride + x] = (uint8_t)best;
     }
 }
