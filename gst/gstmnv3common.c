@@ -476,6 +476,21 @@ maybe_post_stats (GstMnv3Filter * self, gboolean force)
 
 /* ---- GstBaseTransform / GstVideoFilter --------------------------------- */
 
+/* Drops this element's context and its reference on the shared model. */
+static void
+release_model (GstMnv3Filter * self)
+{
+  if (self->context) {
+    mnv3_context_free (self->context);
+    self->context = NULL;
+  }
+  if (self->model) {
+    gst_mnv3_model_cache_release (self->cache_key);
+    g_clear_pointer (&self->cache_key, g_free);
+    self->model = NULL;
+  }
+}
+
 static gboolean
 gst_mnv3_filter_start (GstBaseTransform * trans)
 {
@@ -540,15 +555,7 @@ failed:
   g_free (config);
   g_free (weights);
   /* stop() is not called when start() fails. */
-  if (self->context) {
-    mnv3_context_free (self->context);
-    self->context = NULL;
-  }
-  if (self->model) {
-    gst_mnv3_model_cache_release (self->cache_key);
-    g_clear_pointer (&self->cache_key, g_free);
-    self->model = NULL;
-  }
+  release_model (self);
   return FALSE;
 }
 
@@ -561,15 +568,7 @@ gst_mnv3_filter_stop (GstBaseTransform * trans)
   if (klass->release)
     klass->release (self);
   self->have_result = FALSE;
-  if (self->context) {
-    mnv3_context_free (self->context);
-    self->context = NULL;
-  }
-  if (self->model) {
-    gst_mnv3_model_cache_release (self->cache_key);
-    g_clear_pointer (&self->cache_key, g_free);
-    self->model = NULL;
-  }
+  release_model (self);
   return TRUE;
 }
 
