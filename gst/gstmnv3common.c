@@ -476,6 +476,20 @@ maybe_post_stats (GstMnv3Filter * self, gboolean force)
 
 /* ---- GstBaseTransform / GstVideoFilter --------------------------------- */
 
+/* The model settings, copied under the lock so that loading runs without it;
+ * they are now the ones in use. */
+static void
+copy_model_settings (GstMnv3Filter * self, gchar ** config, gchar ** weights,
+    gint * threads)
+{
+  GST_OBJECT_LOCK (self);
+  *config = g_strdup (self->config);
+  *weights = g_strdup (self->weights);
+  *threads = self->threads;
+  self->model_changed = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
 /* Drops this element's context and its reference on the shared model. */
 static void
 release_model (GstMnv3Filter * self)
@@ -501,12 +515,7 @@ gst_mnv3_filter_start (GstBaseTransform * trans)
   GError *error = NULL;
   mnv3_error err = { {0} };
 
-  GST_OBJECT_LOCK (self);
-  config = g_strdup (self->config);
-  weights = g_strdup (self->weights);
-  threads = self->threads;
-  self->model_changed = FALSE;
-  GST_OBJECT_UNLOCK (self);
+  copy_model_settings (self, &config, &weights, &threads);
 
   if (!config || !*config) {
     g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
@@ -620,12 +629,7 @@ reload_model (GstMnv3Filter * self)
   mnv3_error err = { {0} };
   gboolean ok = TRUE;
 
-  GST_OBJECT_LOCK (self);
-  config = g_strdup (self->config);
-  weights = g_strdup (self->weights);
-  threads = self->threads;
-  self->model_changed = FALSE;
-  GST_OBJECT_UNLOCK (self);
+  copy_model_settings (self, &config, &weights, &threads);
 
   if (!config || !*config) {
     g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
