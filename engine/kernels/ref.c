@@ -33,7 +33,7 @@ static void ref_dw_pack(const float *weight, const float *bias, int out_c,
 }
 
 static inline float epilogue(const mnv3_conv_args *a, float v, size_t index) {
-  v = fminf(fmaxf(v, a->pre_lo), a->pre_hi);
+  v = mnv3_clamp_range(v, a->pre_lo, a->pre_hi);
   if (a->residual)
     v += a->residual[index];
   return mnv3_activate(v, a->act, -INFINITY, INFINITY, a->post_lo, a->post_hi);

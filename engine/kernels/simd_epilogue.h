@@ -1,7 +1,7 @@
 /* The fused epilogue of the reference kernels (ref.c: pre clamp, + residual,
  * mnv3_activate, post clamp), vectorised with the same operations in the
- * same order, so that a SIMD kernel's epilogue is exact to the reference's
- * (hard-swish keeps its division by 6). Include after one simd_<isa>.h. */
+ * same order, so that a SIMD kernel's epilogue is exact to the reference's.
+ * Include after one simd_<isa>.h. */
 #ifndef MNV3_SIMD_EPILOGUE_H
 #define MNV3_SIMD_EPILOGUE_H
 
@@ -11,12 +11,18 @@ typedef struct vepilogue {
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi; /* for the per-lane sigmoid */
   vf vpre_lo, vpre_hi, vpost_lo, vpost_hi;
+  /* Most layers of float models clamp to (-inf, inf), which changes
+     nothing but a NaN (to -inf): skipped, as in the reference, they leave
+     the FMA ports to FMAs. */
+  int pre_clamp, post_clamp;
 } vepilogue;
 
 static inline vepilogue vepilogue_make(mnv3_act act, float pre_lo, float pre_hi,
                                        float post_lo, float post_hi) {
   vepilogue e = {act, pre_lo, pre_hi, post_lo, post_hi,
-                 vset1(pre_lo), vset1(pre_hi), vset1(post_lo), vset1(post_hi)};
+                 vset1(pre_lo), vset1(pre_hi), vset1(post_lo), vset1(post_hi),
+                 pre_lo > -INFINITY || pre_hi < INFINITY,
+                 post_lo > -INFINITY || post_hi < INFINITY};
   return e;
 }
 
@@ -33,7 +39,7 @@ static inline vf vsigmoid_lanes(vf v, const vepilogue *e) {
 
 /* conv + bias is clamped to the pre range before the residual is added. */
 static inline vf vpre_clamp(vf v, const vepilogue *e) {
-  return vmin(vmax(v, e->vpre_lo), e->vpre_hi);
+  return e->pre_clamp ? vmin(vmax(v, e->vpre_lo), e->vpre_hi) : v;
 }
 
 /* The activation and the post clamp, after the residual. */
@@ -49,13 +55,13 @@ static inline vf vactivate(vf v, const vepilogue *e) {
     v = vmax(v, zero);
     break;
   case MNV3_ACT_HSWISH:
-    v = vdiv(vmul(v, vmin(vmax(vadd(v, three), zero), six)), six);
+    v = vmul(vmul(v, vmin(vmax(vadd(v, three), zero), six)), vset1(1.0f / 6.0f));
     break;
   case MNV3_ACT_HSIGMOID:
     v = vdiv(vmin(vmax(vadd(v, three), zero), six), six);
     break;
   }
-  return vmin(vmax(v, e->vpost_lo), e->vpost_hi);
+  return e->post_clamp ? vmin(vmax(v, e->vpost_lo), e->vpost_hi) : v;
 }
 
 #endif
