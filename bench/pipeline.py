@@ -28,7 +28,13 @@ and, directly with the plugin's own libmnv3 (ctypes, in this process):
   prep      mnv3_context_set_frame on a 1080p I420 frame: the preprocessing
             (crop, bilinear resize, YUV->RGB, normalise) inside `inference`
   post      reading the result inside `inference`: mnv3_context_class_mask
-            (segment) or mnv3_context_top_k (classify)
+            (segment: the copy of the mask the element's mask-only run
+            kept) or mnv3_context_top_k (classify)
+  mask run  segment only, logged and in the JSON (engine_parts): a full run
+            + mnv3_context_class_mask (the element before mask-only runs)
+            against mnv3_context_run_class_mask (what it runs now: the final
+            upsampling a row at a time into the argmax), same frame, one
+            thread; the difference is what mask-only runs save per frame
 
 so that our overhead per frame = outside + prep + post (the cost beyond the
 network itself), and network = inference - prep - post. The median overhead
@@ -78,6 +84,9 @@ SOURCE_CAPS = (f"video/x-raw,format=I420,width={WIDTH},height={HEIGHT},"
                "framerate=30/1")
 # The first frames plan buffers and warm caches: left out of every figure.
 WARMUP_FRAMES = 3
+# Full vs mask-only segmentation runs timed by engine_parts (each a network
+# run: a few are enough).
+MASK_RUN_REPS = 7
 
 # name: (architecture, classes, height, width)
 MODELS = {
@@ -297,6 +306,10 @@ def libmnv3(Gst):
                                             ctypes.c_int]
     lib.mnv3_context_top_k.argtypes = [p, ctypes.c_int, ctypes.c_int,
                                        ctypes.POINTER(ClassScore)]
+    lib.mnv3_context_set_mask_only.argtypes = [p, ctypes.c_int,
+                                               ctypes.POINTER(Error)]
+    lib.mnv3_context_run_class_mask.argtypes = [
+        p, ctypes.POINTER(ctypes.c_uint8), ctypes.c_int, ctypes.POINTER(Error)]
     lib.mnv3_isa_name.restype = ctypes.c_char_p
     return lib
 
@@ -352,11 +365,34 @@ def engine_parts(lib, config, segment, reps):
         prep_ms = time_calls(prep, reps)
         if lib.mnv3_context_run(ctx, 1, ctypes.byref(err)) != 0:
             raise RuntimeError(err.message.decode())
+        extra = {}
         if segment:
             dims = [ctypes.c_int() for _ in range(4)]
             lib.mnv3_context_output_shape(ctx, *[ctypes.byref(d) for d in dims])
             h, w = dims[2].value, dims[3].value
             mask = (ctypes.c_uint8 * (h * w))()
+
+            def full_run():
+                if lib.mnv3_context_run(ctx, 1, ctypes.byref(err)) != 0:
+                    raise RuntimeError(err.message.decode())
+                lib.mnv3_context_class_mask(ctx, 0, mask, w)
+
+            def mask_run():
+                if lib.mnv3_context_run_class_mask(ctx, mask, w,
+                                                   ctypes.byref(err)) != 0:
+                    raise RuntimeError(err.message.decode())
+
+            # Interleaved, so that both see the same load.
+            full, fused = [], []
+            for _ in range(MASK_RUN_REPS):
+                full += time_calls(full_run, 1)
+                fused += time_calls(mask_run, 1)
+            extra = {"full_run_and_class_mask_ms": summary(full),
+                     "mask_only_run_ms": summary(fused)}
+            # What the element reads after its mask-only run: the kept mask.
+            if lib.mnv3_context_set_mask_only(ctx, 1, ctypes.byref(err)) != 0:
+                raise RuntimeError(err.message.decode())
+            mask_run()
             post_ms = time_calls(
                 lambda: lib.mnv3_context_class_mask(ctx, 0, mask, w), reps)
         else:
@@ -367,7 +403,7 @@ def engine_parts(lib, config, segment, reps):
     finally:
         lib.mnv3_context_free(ctx)
         lib.mnv3_model_unref(model)
-    return summary(prep_ms), summary(post_ms)
+    return summary(prep_ms), summary(post_ms), extra
 
 
 # ---------------------------------------------------------------- cases
@@ -458,7 +494,7 @@ def combine(case, rounds, floor, parts):
     # Other load only ever adds time: the fastest frame bounds the cost.
     row["element_min_ms"] = min(r["element_ms"]["min"] for r in rounds) - floor
     if case["element"]:
-        prep, post = parts[case["model"]]
+        prep, post, _ = parts[case["model"]]
         row["prep_ms"] = prep
         row["post_ms"] = post
         for stat in ("median", "mean"):
@@ -570,6 +606,9 @@ def main():
                                    args.prep_reps)
         log(f"{name}: prep {parts[name][0]['median']:.3f} ms, post "
             f"{parts[name][1]['median']:.3f} ms (medians)")
+        for key, value in parts[name][2].items():
+            log(f"{name}: {key} median {value['median']:.3f} / min "
+                f"{value['min']:.3f}")
 
     cases = build_cases(configs, threads, frames, args.pattern, args.only)
     rounds = {c["case"] + str(c["threads"]): [] for c in cases}
@@ -604,7 +643,7 @@ def main():
                        "gstreamer": Gst.version_string(),
                        "pattern": args.pattern, "warmup_frames": WARMUP_FRAMES,
                        "probe_floor_ms": floor,
-                       "engine_parts": {k: {"prep_ms": v[0], "post_ms": v[1]}
+                       "engine_parts": {k: dict(v[2], prep_ms=v[0], post_ms=v[1])
                                         for k, v in parts.items()},
                        "cases": rows}, f, indent=1)
     return 0

@@ -185,6 +185,7 @@ gst_mnv3_segment_prepare (GstMnv3Filter * filter, GError ** error)
 {
   GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
   gint n = mnv3_model_num_classes (filter->model);
+  mnv3_error err = { {0} };
   gchar *classes;
   gboolean ok;
 
@@ -192,6 +193,14 @@ gst_mnv3_segment_prepare (GstMnv3Filter * filter, GError ** error)
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "The model has %d classes; mnv3segment handles at most %d.", n,
         MAX_CLASSES);
+    return FALSE;
+  }
+  /* Only the class mask is ever read: the engine then skips the
+   * full-resolution score tensor (at 512x1024, 44 MB written and read
+   * again per frame) and upsamples a row at a time into the argmax. */
+  if (mnv3_context_set_mask_only (filter->context, 1, &err) != 0) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "%s", err.message);
     return FALSE;
   }
   memset (self->colors, 0, sizeof self->colors);

@@ -19,17 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STACK_COLUMNS 4096
-
 typedef struct blend_table {
   uint8_t on[256];        /* class enabled */
   uint16_t add[256][3];   /* colour * a + 128 per target channel */
   uint16_t keep;          /* 256 - a */
+  /* Per target channel and class, the byte weights keep | add << 16: a
+     disabled class has keep 256 and add 0, which leaves a byte as it was
+     (one load per pixel, no branch on the class). */
+  uint32_t weights[3][256];
 } blend_table;
-
-static inline uint8_t mix(const blend_table *t, uint8_t src, int cls, int k) {
-  return (uint8_t)((src * t->keep + t->add[cls][k]) >> 8);
-}
 
 /* ---- colour targets ----------------------------------------------------- */
 
@@ -71,8 +69,10 @@ static void table_init(blend_table *t, const mnv3_frame *f,
       for (int k = 0; k < 3; k++)
         target[k] = colors[c][k];
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3; k++) {
       t->add[c][k] = (uint16_t)(target[k] * a + 128);
+      t->weights[k][c] = t->on[c] ? t->keep | (uint32_t)t->add[c][k] << 16 : 256;
+    }
   }
 }
 
@@ -85,9 +85,8 @@ typedef struct mask_map {
   const int *col; /* mask column of each dest column */
 } mask_map;
 
-static const uint8_t *mask_row(const mask_map *m, int frame_y) {
-  int my = (int)((int64_t)(frame_y - m->dest.y) * m->mh / m->dest.height);
-  return m->mask + (size_t)my * m->stride;
+static int mask_row_index(const mask_map *m, int frame_y) {
+  return (int)((int64_t)(frame_y - m->dest.y) * m->mh / m->dest.height);
 }
 
 static void columns_init(int *col, int dest_w, int mask_w) {
@@ -103,51 +102,118 @@ static void columns_init(int *col, int dest_w, int mask_w) {
   }
 }
 
+/* ---- per-byte lines ------------------------------------------------------ */
+
+/* Every frame row that maps to the same mask row blends with the same
+ * per-byte weights: out = (in * keep + add) >> 8, where a disabled class (or
+ * an alpha/padding byte) has keep 256 and add 0, which leaves the byte as it
+ * was. The weights of a row are built once per mask row (a 256-row mask on
+ * a 1080-row frame: once per 4.2 rows), and the per-row loop is plain 16-bit
+ * arithmetic on contiguous bytes, which the compiler vectorises.
+ * keep + colour weight = 256 keeps in * keep + add below 65536. */
+typedef struct line {
+  uint16_t *keep, *add;   /* plane 0 (packed, luma) or the chroma plane(s) */
+  uint16_t *keep2, *add2; /* the V plane of I420/YV12 */
+  int mask_row;           /* the mask row the weights hold, or -1 */
+} line;
+
+/* One entry of weights per line entry, entry j reading mask column map[j].
+ * (Writing each run of equal columns with wide stores was slower: the
+ * overlapping stores stall the blend's loads right after.) */
+static void fill_plain(const int *map, int n, const uint8_t *mrow, const uint32_t *tab,
+                       uint16_t *keep, uint16_t *add) {
+  for (int j = 0; j < n; j++) {
+    const uint32_t w = tab[mrow[map[j]]];
+    keep[j] = (uint16_t)w;
+    add[j] = (uint16_t)(w >> 16);
+  }
+}
+
+/* Two bytes per entry (interleaved chroma): channel k0 then k1. A class's
+ * keep is the same for every channel. */
+static void fill_pairs(const int *map, int n, const uint8_t *mrow, const uint32_t *t0,
+                       const uint32_t *t1, uint16_t *keep, uint16_t *add) {
+  for (int j = 0; j < n; j++) {
+    const int cls = mrow[map[j]];
+    const uint32_t w0 = t0[cls], w1 = t1[cls];
+    keep[2 * j] = keep[2 * j + 1] = (uint16_t)w0;
+    add[2 * j] = (uint16_t)(w0 >> 16);
+    add[2 * j + 1] = (uint16_t)(w1 >> 16);
+  }
+}
+
+/* bpp bytes per entry (packed RGB): R, G, B at their offsets, the rest (a
+ * 4-byte format's alpha/padding) untouched. */
+static void fill_packed(const int *map, int n, const uint8_t *mrow, const blend_table *t,
+                        const int off[3], int bpp, uint16_t *keep, uint16_t *add) {
+  if (bpp == 4)
+    for (int j = 0; j < 4 * n; j++) {
+      keep[j] = 256;
+      add[j] = 0;
+    }
+  for (int j = 0; j < n; j++) {
+    const int cls = mrow[map[j]];
+    for (int c = 0; c < 3; c++) {
+      keep[j * bpp + off[c]] = (uint16_t)t->weights[c][cls];
+      add[j * bpp + off[c]] = (uint16_t)(t->weights[c][cls] >> 16);
+    }
+  }
+}
+
+static void blend_bytes(uint8_t *restrict p, const uint16_t *restrict keep,
+                        const uint16_t *restrict add, int n) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
+}
+
 /* ---- per format family -------------------------------------------------- */
 
-static void blend_packed(const mnv3_frame *f, uint8_t *plane,
-                         const mask_map *m, const blend_table *t) {
-  int bpp = mnv3_packed_pixel_bytes(f->format);
-  int ro, go, bo;
-  switch (f->format) {
+static void packed_rgb_offsets(mnv3_pixel_format format, int off[3]) {
+  switch (format) {
   case MNV3_PIXEL_BGR: case MNV3_PIXEL_BGRX: case MNV3_PIXEL_BGRA:
-    ro = 2, go = 1, bo = 0;
+    off[0] = 2, off[1] = 1, off[2] = 0;
     break;
   case MNV3_PIXEL_XRGB: case MNV3_PIXEL_ARGB:
-    ro = 1, go = 2, bo = 3;
+    off[0] = 1, off[1] = 2, off[2] = 3;
     break;
   case MNV3_PIXEL_XBGR: case MNV3_PIXEL_ABGR:
-    ro = 3, go = 2, bo = 1;
+    off[0] = 3, off[1] = 2, off[2] = 1;
     break;
   default: /* RGB, RGBX, RGBA */
-    ro = 0, go = 1, bo = 2;
+    off[0] = 0, off[1] = 1, off[2] = 2;
     break;
   }
+}
+
+static void blend_packed(const mnv3_frame *f, uint8_t *plane, const mask_map *m,
+                         const blend_table *t, line *l) {
+  const int bpp = mnv3_packed_pixel_bytes(f->format);
+  int off[3];
+  packed_rgb_offsets(f->format, off);
   for (int y = m->dest.y; y < m->dest.y + m->dest.height; y++) {
-    const uint8_t *mrow = mask_row(m, y);
-    uint8_t *p = plane + (size_t)y * f->strides[0] + (size_t)m->dest.x * bpp;
-    for (int dx = 0; dx < m->dest.width; dx++, p += bpp) {
-      int cls = mrow[m->col[dx]];
-      if (!t->on[cls])
-        continue;
-      p[ro] = mix(t, p[ro], cls, 0);
-      p[go] = mix(t, p[go], cls, 1);
-      p[bo] = mix(t, p[bo], cls, 2);
+    int my = mask_row_index(m, y);
+    if (my != l->mask_row) {
+      fill_packed(m->col, m->dest.width, m->mask + (size_t)my * m->stride, t, off, bpp,
+                  l->keep, l->add);
+      l->mask_row = my;
     }
+    blend_bytes(plane + (size_t)y * f->strides[0] + (size_t)m->dest.x * bpp, l->keep,
+                l->add, m->dest.width * bpp);
   }
 }
 
 /* Luma of YUV and GRAY8 frames: channel 0 of the table. */
 static void blend_luma(const mnv3_frame *f, uint8_t *plane, const mask_map *m,
-                       const blend_table *t) {
+                       const blend_table *t, line *l) {
   for (int y = m->dest.y; y < m->dest.y + m->dest.height; y++) {
-    const uint8_t *mrow = mask_row(m, y);
-    uint8_t *p = plane + (size_t)y * f->strides[0] + m->dest.x;
-    for (int dx = 0; dx < m->dest.width; dx++) {
-      int cls = mrow[m->col[dx]];
-      if (t->on[cls])
-        p[dx] = mix(t, p[dx], cls, 0);
+    int my = mask_row_index(m, y);
+    if (my != l->mask_row) {
+      fill_plain(m->col, m->dest.width, m->mask + (size_t)my * m->stride, t->weights[0],
+                 l->keep, l->add);
+      l->mask_row = my;
     }
+    blend_bytes(plane + (size_t)y * f->strides[0] + m->dest.x, l->keep, l->add,
+                m->dest.width);
   }
 }
 
@@ -163,36 +229,42 @@ static void chroma_span(int lo, int len, int side, int *first, int *end) {
     *end = *first;
 }
 
-static void blend_chroma(const mnv3_frame *f, uint8_t *const planes[3],
-                         const mask_map *m, const blend_table *t) {
-  uint8_t *u, *v;
-  int ustride, vstride, step;
-  switch (f->format) {
-  case MNV3_PIXEL_NV12:
-    u = planes[1], v = planes[1] + 1, step = 2;
-    ustride = vstride = f->strides[1];
-    break;
-  case MNV3_PIXEL_NV21:
-    v = planes[1], u = planes[1] + 1, step = 2;
-    ustride = vstride = f->strides[1];
-    break;
-  default: /* I420, YV12: the caller hands U in planes[1] */
-    u = planes[1], v = planes[2], step = 1;
-    ustride = f->strides[1], vstride = f->strides[2];
-    break;
-  }
+/* Chroma: a sample follows the class at its block's top-left pixel; `map`
+ * (scratch, one int per sample) gets each sample's mask column. NV12/NV21
+ * interleave U and V: one line of 2 bytes per sample; I420/YV12 have a line
+ * per plane. */
+static void blend_chroma(const mnv3_frame *f, uint8_t *const planes[3], const mask_map *m,
+                         int *map, const blend_table *t, line *l) {
   int cx0, cx1, cy0, cy1;
   chroma_span(m->dest.x, m->dest.width, f->width, &cx0, &cx1);
   chroma_span(m->dest.y, m->dest.height, f->height, &cy0, &cy1);
+  const int n = cx1 - cx0;
+  if (n <= 0)
+    return;
+  for (int i = 0; i < n; i++)
+    map[i] = m->col[2 * (cx0 + i) - m->dest.x];
+  const int interleaved = f->format == MNV3_PIXEL_NV12 || f->format == MNV3_PIXEL_NV21;
+  /* Table channel of the first byte of a sample: U is channel 1, V 2. */
+  const int first_k = f->format == MNV3_PIXEL_NV21 ? 2 : 1;
   for (int cy = cy0; cy < cy1; cy++) {
-    const uint8_t *mrow = mask_row(m, 2 * cy);
-    uint8_t *urow = u + (size_t)cy * ustride, *vrow = v + (size_t)cy * vstride;
-    for (int cx = cx0; cx < cx1; cx++) {
-      int cls = mrow[m->col[2 * cx - m->dest.x]];
-      if (!t->on[cls])
-        continue;
-      urow[cx * step] = mix(t, urow[cx * step], cls, 1);
-      vrow[cx * step] = mix(t, vrow[cx * step], cls, 2);
+    int my = mask_row_index(m, 2 * cy);
+    const uint8_t *mrow = m->mask + (size_t)my * m->stride;
+    if (my != l->mask_row) {
+      if (interleaved) {
+        fill_pairs(map, n, mrow, t->weights[first_k], t->weights[3 - first_k], l->keep,
+                   l->add);
+      } else {
+        fill_plain(map, n, mrow, t->weights[1], l->keep, l->add);
+        fill_plain(map, n, mrow, t->weights[2], l->keep2, l->add2);
+      }
+      l->mask_row = my;
+    }
+    if (interleaved) {
+      blend_bytes(planes[1] + (size_t)cy * f->strides[1] + 2 * (size_t)cx0, l->keep,
+                  l->add, 2 * n);
+    } else { /* I420, YV12: the caller hands U in planes[1] */
+      blend_bytes(planes[1] + (size_t)cy * f->strides[1] + cx0, l->keep, l->add, n);
+      blend_bytes(planes[2] + (size_t)cy * f->strides[2] + cx0, l->keep2, l->add2, n);
     }
   }
 }
@@ -249,15 +321,17 @@ int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
   if (a == 0)
     return 0; /* nothing would change */
 
-  int stack_cols[STACK_COLUMNS];
-  int *col = stack_cols;
-  if (dest->width > STACK_COLUMNS) {
-    col = malloc((size_t)dest->width * sizeof *col);
-    if (!col)
-      return mnv3_fail(error, "blend: out of memory for a %d-wide mask row",
-                       dest->width);
-  }
+  /* One allocation: the column map, a chroma map, and lines of weights (up
+     to 4 bytes per dest pixel). */
+  const size_t w = (size_t)dest->width, line_entries = 4 * w;
+  int *col = malloc(2 * w * sizeof(int) + 4 * line_entries * sizeof(uint16_t));
+  if (!col)
+    return mnv3_fail(error, "blend: out of memory for a %d-wide mask row",
+                     dest->width);
   columns_init(col, dest->width, mask_width);
+  int *chroma_map = col + w;
+  uint16_t *mem = (uint16_t *)(col + 2 * w); /* malloc'd: no declared type */
+  line l = {mem, mem + line_entries, mem + 2 * line_entries, mem + 3 * line_entries, -1};
   mask_map m = {mask, mask_stride, mask_width, mask_height, *dest, col};
 
   blend_table table;
@@ -269,17 +343,17 @@ int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
   case MNV3_PIXEL_YV12:
   case MNV3_PIXEL_NV12:
   case MNV3_PIXEL_NV21:
-    blend_luma(frame, planes[0], &m, t);
-    blend_chroma(frame, planes, &m, t);
+    blend_luma(frame, planes[0], &m, t, &l);
+    l.mask_row = -1;
+    blend_chroma(frame, planes, &m, chroma_map, t, &l);
     break;
   case MNV3_PIXEL_GRAY8:
-    blend_luma(frame, planes[0], &m, t);
+    blend_luma(frame, planes[0], &m, t, &l);
     break;
   default:
-    blend_packed(frame, planes[0], &m, t);
+    blend_packed(frame, planes[0], &m, t, &l);
     break;
   }
-  if (col != stack_cols)
-    free(col);
+  free(col);
   return 0;
 }

@@ -24,6 +24,13 @@ struct mnv3_context {
   float *output; /* batch x (h x w x classes), NHWC */
   size_t output_floats;
   int batch; /* of the last output */
+  /* Segmentation: runs keep only each image's class mask (set_mask_only). */
+  int mask_only;
+  int last_mask_only; /* how the last output was made */
+  uint8_t *masks;     /* batch x h x w, for mask-only runs */
+  size_t masks_bytes;
+  float *mask_rows;   /* per band: one upsampled score row */
+  size_t mask_rows_floats;
 };
 
 mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error) {
@@ -55,6 +62,8 @@ void mnv3_context_free(mnv3_context *ctx) {
   free(ctx->arena);
   free(ctx->input);
   free(ctx->output);
+  free(ctx->masks);
+  free(ctx->mask_rows);
   mnv3_model_unref(ctx->model);
   free(ctx);
 }
@@ -110,21 +119,129 @@ static size_t image_output_floats(const mnv3_context *ctx) {
   return (size_t)t->h * t->w * t->c;
 }
 
+/* ---- class masks without the full-resolution scores -------------------- */
+
+/* The argmax of each pixel of a row of scores (pixel stride = classes).
+ * Branch-free (selects, not jumps): the winner is unpredictable, and
+ * mispredictions made this loop cost 12 ms at 512x1024. First maximum wins,
+ * like torch.argmax. */
+static void argmax_row(const float *scores, int width, int classes, uint8_t *mask) {
+  for (int x = 0; x < width; x++) {
+    const float *s = scores + (size_t)x * classes;
+    float best_score = s[0];
+    int best = 0;
+    for (int c = 1; c < classes; c++) {
+      const int better = s[c] > best_score;
+      best_score = better ? s[c] : best_score;
+      best = better ? c : best;
+    }
+    mask[x] = (uint8_t)best;
+  }
+}
+
+/* The plan's last step when a mask-only run can replace it: the bilinear
+ * upsampling of the scores to the input size, straight into the output. */
+static const mnv3_step *final_upsampling(const mnv3_plan *plan) {
+  if (plan->num_steps < 2)
+    return NULL;
+  const mnv3_step *s = &plan->steps[plan->num_steps - 1];
+  return s->kind == MNV3_OP_RESIZE && s->out == plan->output && s->in0 != 0 ? s : NULL;
+}
+
+/* Mask rows per task: enough tasks to balance busy cores, each with one
+ * scratch row of upsampled scores. */
+#define MASK_TASKS_PER_THREAD 4
+
+typedef struct mask_task {
+  const mnv3_kernels *k;
+  const float *in; /* the low-resolution scores */
+  int in_h, in_w, classes, out_h, out_w;
+  uint8_t *mask;
+  size_t mask_stride;
+  float *rows; /* one row of out_w x classes floats per band */
+  int band_rows;
+} mask_task;
+
+static void run_mask_band(void *context, size_t band) {
+  const mask_task *t = context;
+  const size_t row_floats = (size_t)t->out_w * t->classes;
+  float *row = t->rows + band * row_floats;
+  const int begin = (int)band * t->band_rows;
+  const int end = begin + t->band_rows < t->out_h ? begin + t->band_rows : t->out_h;
+  for (int oy = begin; oy < end; oy++) {
+    /* The kernel writes row oy at out + oy * row_floats: hand it an origin
+       oy rows before the scratch row (as an address, never dereferenced
+       outside the row), so that each value is bitwise the full run's. */
+    float *origin = (float *)((uintptr_t)row - (uintptr_t)oy * row_floats * sizeof(float));
+    t->k->resize(t->in, t->in_h, t->in_w, t->classes, origin, t->out_h, t->out_w, oy, oy + 1);
+    argmax_row(row, t->out_w, t->classes, t->mask + (size_t)oy * t->mask_stride);
+  }
+}
+
+/* Runs every step but the final upsampling on one image, then upsamples and
+ * takes the argmax a row at a time (threaded over rows). */
+static int mask_image(mnv3_context *ctx, const float *input, uint8_t *mask,
+                      size_t stride, mnv3_error *error) {
+  const mnv3_plan *plan = &ctx->model->plan;
+  const mnv3_step *last = final_upsampling(plan);
+  const mnv3_tensor_info *in = &ctx->schedule.tensors[last->in0];
+  const mnv3_tensor_info *out = &ctx->schedule.tensors[plan->output];
+  const size_t threads = ctx->pool ? pthreadpool_get_threads_count(ctx->pool) : 1;
+  size_t bands = threads > 1 ? threads * MASK_TASKS_PER_THREAD : 1;
+  if (bands > (size_t)out->h)
+    bands = (size_t)out->h;
+  const size_t row_floats = (size_t)out->w * out->c;
+  if (reserve(&ctx->mask_rows, &ctx->mask_rows_floats, bands * row_floats, 0, error) < 0)
+    return -1;
+  for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
+    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL, ctx->pool, i);
+  mask_task t = {plan->kernels, ctx->arena + in->offset, in->h, in->w, in->c, out->h, out->w,
+                 mask, stride, ctx->mask_rows, 0};
+  t.band_rows = (int)(((size_t)out->h + bands - 1) / bands);
+  bands = ((size_t)out->h + t.band_rows - 1) / t.band_rows;
+  /* Through the pool even for one band: the same denormal mode as the
+     plan's own resize step, so the same values. */
+  pthreadpool_parallelize_1d(ctx->pool, run_mask_band, &t, bands,
+                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  return 0;
+}
+
 static int execute(mnv3_context *ctx, int batch, int height, int width,
                    mnv3_error *error) {
   if (prepare(ctx, height, width, error) < 0)
     return -1;
+  const int mask_only = ctx->mask_only && final_upsampling(&ctx->model->plan);
   const size_t per_image = image_output_floats(ctx);
-  if (reserve(&ctx->output, &ctx->output_floats, per_image * (size_t)batch, 0, error) < 0)
+  const mnv3_tensor_info *o = &ctx->schedule.tensors[ctx->model->plan.output];
+  const size_t mask_bytes = (size_t)o->h * o->w;
+  if (mask_only) {
+    if (ctx->masks_bytes < mask_bytes * batch) {
+      uint8_t *grown = realloc(ctx->masks, mask_bytes * batch);
+      if (!grown)
+        return mnv3_fail(error, "out of memory: %zu MB of class masks",
+                         mask_bytes * batch >> 20);
+      ctx->masks = grown;
+      ctx->masks_bytes = mask_bytes * batch;
+    }
+  } else if (reserve(&ctx->output, &ctx->output_floats, per_image * (size_t)batch, 0,
+                     error) < 0) {
     return -1;
+  }
   const size_t in_floats = (size_t)height * width * 3;
   if (isfinite(ctx->model->input_lo) || isfinite(ctx->model->input_hi))
     for (size_t i = 0; i < in_floats * (size_t)batch; i++)
       ctx->input[i] = fminf(fmaxf(ctx->input[i], ctx->model->input_lo), ctx->model->input_hi);
-  for (int b = 0; b < batch; b++)
-    mnv3_plan_execute(&ctx->model->plan, &ctx->schedule, ctx->arena,
-                      ctx->input + in_floats * b, ctx->output + per_image * b, ctx->pool);
+  ctx->batch = 0; /* no result until this run completes */
+  for (int b = 0; b < batch; b++) {
+    if (!mask_only)
+      mnv3_plan_execute(&ctx->model->plan, &ctx->schedule, ctx->arena,
+                        ctx->input + in_floats * b, ctx->output + per_image * b, ctx->pool);
+    else if (mask_image(ctx, ctx->input + in_floats * b, ctx->masks + mask_bytes * b,
+                        (size_t)o->w, error) < 0)
+      return -1;
+  }
   ctx->batch = batch;
+  ctx->last_mask_only = mask_only;
   return 0;
 }
 
@@ -158,8 +275,35 @@ int mnv3_context_set_frame(mnv3_context *ctx, int index, const mnv3_frame *frame
   mnv3_normalize norm;
   memcpy(norm.mean, cfg->mean, sizeof norm.mean);
   memcpy(norm.std, cfg->std, sizeof norm.std);
-  return mnv3_preprocess(frame, crop, &norm, cfg->input_height, cfg->input_width,
-                         ctx->input + slot * index, error);
+  return mnv3_preprocess_pool(frame, crop, &norm, cfg->input_height, cfg->input_width,
+                              ctx->input + slot * index, ctx->pool, error);
+}
+
+int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only, mnv3_error *error) {
+  if (mask_only && ctx->model->task != MNV3_TASK_SEGMENT)
+    return mnv3_fail(error, "mask-only runs need a segmentation model; this "
+                     "model classifies");
+  ctx->mask_only = mask_only != 0;
+  return 0;
+}
+
+int mnv3_context_run_class_mask(mnv3_context *ctx, uint8_t *mask, int stride,
+                                mnv3_error *error) {
+  if (ctx->model->task != MNV3_TASK_SEGMENT)
+    return mnv3_fail(error, "a class mask needs a segmentation model; this "
+                     "model classifies");
+  const mnv3_config *cfg = &ctx->model->config;
+  if (!mask || stride < cfg->input_width)
+    return mnv3_fail(error, "class mask: %s; pass a buffer of %d rows of at "
+                     "least %d bytes", !mask ? "mask is NULL" : "stride is "
+                     "below the mask width", cfg->input_height, cfg->input_width);
+  const int keep = ctx->mask_only;
+  ctx->mask_only = 1;
+  const int status = mnv3_context_run(ctx, 1, error);
+  ctx->mask_only = keep;
+  if (status == 0)
+    mnv3_context_class_mask(ctx, 0, mask, stride);
+  return status;
 }
 
 int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error) {
@@ -186,11 +330,13 @@ void mnv3_context_output_shape(const mnv3_context *ctx, int *batch, int *classes
 }
 
 size_t mnv3_context_output_size(const mnv3_context *ctx) {
-  return ctx->schedule.tensors ? image_output_floats(ctx) * (size_t)ctx->batch : 0;
+  if (!ctx->schedule.tensors || ctx->last_mask_only)
+    return 0;
+  return image_output_floats(ctx) * (size_t)ctx->batch;
 }
 
 void mnv3_context_read_output(const mnv3_context *ctx, float *dst) {
-  if (!ctx->schedule.tensors)
+  if (!ctx->schedule.tensors || ctx->last_mask_only)
     return;
   const mnv3_tensor_info *t = &ctx->schedule.tensors[ctx->model->plan.output];
   const size_t plane = (size_t)t->h * t->w;
@@ -256,21 +402,16 @@ int mnv3_context_top_k(const mnv3_context *ctx, int index, int k, mnv3_class_sco
 }
 
 void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, int stride) {
+  if (!ctx->schedule.tensors || index < 0 || index >= ctx->batch)
+    return;
   const mnv3_tensor_info *t = &ctx->schedule.tensors[ctx->model->plan.output];
+  if (ctx->last_mask_only) {
+    const uint8_t *kept = ctx->masks + (size_t)index * t->h * t->w;
+    for (int y = 0; y < t->h; y++)
+      memcpy(mask + (size_t)y * stride, kept + (size_t)y * t->w, (size_t)t->w);
+    return;
+  }
   const float *scores = ctx->output + (size_t)index * t->h * t->w * t->c;
   for (int y = 0; y < t->h; y++)
-    for (int x = 0; x < t->w; x++) {
-      const float *s = scores + ((size_t)y * t->w + x) * t->c;
-      /* Branch-free (selects, not jumps): the winner is unpredictable, and
-         mispredictions made this loop cost 12 ms at 512x1024. First maximum
-         wins, like torch.argmax. */
-      float best_score = s[0];
-      int best = 0;
-      for (int c = 1; c < t->c; c++) {
-        const int better = s[c] > best_score;
-        best_score = better ? s[c] : best_score;
-        best = better ? c : best;
-      }
-      mask[(size_t)y * stride + x] = (uint8_t)best;
-    }
+    argmax_row(scores + (size_t)y * t->w * t->c, t->w, t->c, mask + (size_t)y * stride);
 }

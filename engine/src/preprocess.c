@@ -5,7 +5,10 @@
  * source rows it needs are converted to RGB at only the columns the output
  * needs and interpolated horizontally (cached, so an upscale converts each
  * source row once), then the two rows are blended vertically. The per-column
- * source offsets and weights are computed once per call. Everything is
+ * source offsets and weights are computed once per call. A pixel is one
+ * 4-lane float vector (R, G, B, unused), so conversion, clamping and both
+ * interpolations are one vector operation per pixel. With a thread pool the
+ * output rows are split into one band per thread. Everything is
  * float, and the result equals converting the whole frame to RGB (clamped to
  * 0..255) and then resizing it like torch's F.interpolate(mode='bilinear',
  * align_corners=False, antialias=False) / TF's resize_bilinear with
@@ -19,11 +22,13 @@
 #include "preprocess.h"
 
 #include <math.h>
+#include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Outputs up to this wide use stack scratch (about 24 KiB); wider ones one
- * malloc per call. The network's 224-wide input stays on the stack. */
+/* Outputs up to this wide use stack scratch (about 12 KiB of column tables,
+ * 16 KiB of rows per band); wider ones one malloc per call. The network's
+ * 224-wide input stays on the stack. */
 #define STACK_COLUMNS 512
 /* Keeps every size computation far from int overflow. */
 #define MAX_SIDE 65536
@@ -137,6 +142,12 @@ int mnv3_frame_validate(const mnv3_frame *frame, mnv3_error *error) {
 
 /* ---- sources ------------------------------------------------------------ */
 
+/* One RGB pixel as four float lanes (R, G, B, unused): a whole pixel is one
+ * SSE/NEON register, so each step below is one instruction per pixel. The
+ * lanes are computed with exactly the scalar operations, in the same order. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
 typedef enum source_kind { SOURCE_PACKED, SOURCE_YUV, SOURCE_GRAY } source_kind;
 
 /* How to read RGB out of a frame. The YUV formats differ only in where U and
@@ -148,10 +159,14 @@ typedef struct source {
   int stride0, stride_u, stride_v;
   int bpp, off[3];  /* packed: bytes per pixel, R/G/B offsets */
   int chroma_step;  /* YUV: bytes between chroma samples of a row */
-  /* Byte -> float tables: no int conversions or multiplies per pixel.
-     Packed/gray: lut[0] = the byte value. YUV: r = y + rv[V],
-     g = y - gu[U] - gv[V], b = y + bu[U], y = lut[0][Y]. */
-  float lut[5][256];
+  /* Byte -> float tables, so that no pixel needs an int conversion or a
+     multiply. YUV (BT.601): r = y + rv[V], g = y - gu[U] - gv[V],
+     b = y + bu[U] with y = luma[Y], as lanes: (y + (cu[U] + cv[V])) + cg[V]
+     with cu = {0, -gu, bu, 0}, cv = {rv, 0, 0, 0}, cg = {0, -gv, 0, 0};
+     adding an exact 0 or a negated term changes no result bit. Gray and
+     packed: luma[i] = i. */
+  float luma[256];
+  v4f cu[256], cv[256], cg[256];
 } source;
 
 /* BT.601 (Kr = 0.299, Kb = 0.114). Limited range scales Y' by 255/219 after
@@ -164,18 +179,18 @@ static void yuv_tables(int full_range, source *s) {
   double rv = 2.0 * (1.0 - kr) * cs, gu = 2.0 * (1.0 - kb) * kb / kg * cs;
   double gv = 2.0 * (1.0 - kr) * kr / kg * cs, bu = 2.0 * (1.0 - kb) * cs;
   for (int i = 0; i < 256; i++) {
-    s->lut[0][i] = (float)(ys * (i - yo));
-    s->lut[1][i] = (float)(rv * (i - 128));
-    s->lut[2][i] = (float)(gu * (i - 128));
-    s->lut[3][i] = (float)(gv * (i - 128));
-    s->lut[4][i] = (float)(bu * (i - 128));
+    s->luma[i] = (float)(ys * (i - yo));
+    s->cu[i] = (v4f){0.0f, -(float)(gu * (i - 128)), (float)(bu * (i - 128)), 0.0f};
+    s->cv[i] = (v4f){(float)(rv * (i - 128)), 0.0f, 0.0f, 0.0f};
+    s->cg[i] = (v4f){0.0f, -(float)(gv * (i - 128)), 0.0f, 0.0f};
   }
 }
 
 static void source_init(const mnv3_frame *f, source *s) {
-  memset(s, 0, sizeof *s);
   s->plane0 = f->planes[0];
   s->stride0 = f->strides[0];
+  s->u = s->v = NULL;
+  s->stride_u = s->stride_v = s->bpp = s->chroma_step = 0;
   switch (f->format) {
   case MNV3_PIXEL_I420:
   case MNV3_PIXEL_YV12: /* the caller hands U in planes[1] for both */
@@ -213,14 +228,14 @@ static void source_init(const mnv3_frame *f, source *s) {
     yuv_tables(f->full_range, s);
   else
     for (int i = 0; i < 256; i++)
-      s->lut[0][i] = (float)i;
+      s->luma[i] = (float)i;
 }
 
 /* ---- per-column sampling ------------------------------------------------ */
 
 /* Where output column x reads: byte offsets a0/a1 of its two source pixels
  * in a row of plane 0, c0/c1 of their chroma samples in a chroma row, and
- * the weights. */
+ * the weights. Computed once per call, shared by every row and thread. */
 typedef struct columns {
   int *a0, *a1, *c0, *c1;
   float *w0, *w1;
@@ -271,96 +286,107 @@ static void columns_init(const source *s, const mnv3_rect *crop, int out_w,
 
 /* ---- horizontal pass: one source row to out_w interpolated RGB pixels --- */
 
+static inline v4f splat(float v) { return (v4f){v, v, v, v}; }
+
+/* max(v, 0) then min(v, 255) as the scalar clamp255 did (v > 0 ? v : 0,
+ * v < 255 ? v : 255), with masks: no branch, no lane crosses. */
+static inline v4f clamp255(v4f v) {
+  const v4f zero = splat(0.0f), top = splat(255.0f);
+  v4i pos = v > zero;
+  v = (v4f)((v4i)v & pos);
+  v4i low = v < top;
+  return (v4f)(((v4i)v & low) | ((v4i)top & ~low));
+}
+
+/* The interpolated pixel w0 * p + w1 * q, lane by lane as the scalar code. */
+static inline v4f lerp(const columns *c, int x, v4f p, v4f q) {
+  return splat(c->w0[x]) * p + splat(c->w1[x]) * q;
+}
+
+/* Scalar per channel: building a vector from three scattered bytes costs
+ * more than it saves. The table turns bytes into floats without int
+ * conversions. */
 static void hpass_packed(const source *s, int y, const columns *c, int out_w,
-                         float *dst) {
+                         v4f *dst_pixels) {
   const uint8_t *row = s->plane0 + (size_t)y * s->stride0;
   const int ro = s->off[0], go = s->off[1], bo = s->off[2];
-  const float *f = s->lut[0];
+  const float *f = s->luma;
+  float *dst = (float *)dst_pixels;
   for (int x = 0; x < out_w; x++) {
     const uint8_t *p = row + c->a0[x], *q = row + c->a1[x];
-    float w0 = c->w0[x], w1 = c->w1[x];
-    dst[3 * x + 0] = w0 * f[p[ro]] + w1 * f[q[ro]];
-    dst[3 * x + 1] = w0 * f[p[go]] + w1 * f[q[go]];
-    dst[3 * x + 2] = w0 * f[p[bo]] + w1 * f[q[bo]];
+    const float w0 = c->w0[x], w1 = c->w1[x];
+    dst[4 * x + 0] = w0 * f[p[ro]] + w1 * f[q[ro]];
+    dst[4 * x + 1] = w0 * f[p[go]] + w1 * f[q[go]];
+    dst[4 * x + 2] = w0 * f[p[bo]] + w1 * f[q[bo]];
+    dst[4 * x + 3] = 0.0f; /* defined: no garbage (or denormal) lane */
   }
 }
 
 static void hpass_gray(const source *s, int y, const columns *c, int out_w,
-                       float *dst) {
+                       v4f *dst) {
   const uint8_t *row = s->plane0 + (size_t)y * s->stride0;
-  const float *f = s->lut[0];
   for (int x = 0; x < out_w; x++) {
-    float v = c->w0[x] * f[row[c->a0[x]]] + c->w1[x] * f[row[c->a1[x]]];
-    dst[3 * x + 0] = v;
-    dst[3 * x + 1] = v;
-    dst[3 * x + 2] = v;
+    float v = c->w0[x] * s->luma[row[c->a0[x]]] + c->w1[x] * s->luma[row[c->a1[x]]];
+    dst[x] = splat(v);
   }
 }
 
-/* Written so that gcc emits maxss/minss, not branches. */
-static inline float clamp255(float v) {
-  v = v > 0.0f ? v : 0.0f;
-  return v < 255.0f ? v : 255.0f;
-}
-
-static inline void yuv_to_rgb(const source *s, int Y, int U, int V,
-                              float rgb[3]) {
-  float yv = s->lut[0][Y];
-  rgb[0] = clamp255(yv + s->lut[1][V]);
-  rgb[1] = clamp255(yv - s->lut[2][U] - s->lut[3][V]);
-  rgb[2] = clamp255(yv + s->lut[4][U]);
+static inline v4f yuv_to_rgb(const source *s, int Y, int U, int V) {
+  return clamp255((splat(s->luma[Y]) + (s->cu[U] + s->cv[V])) + s->cg[V]);
 }
 
 /* Converts each needed source pixel to RGB first (clamped), then
  * interpolates, so YUV frames resize exactly like their RGB conversion. */
 static void hpass_yuv(const source *s, int y, const columns *c, int out_w,
-                      float *dst) {
+                      v4f *dst) {
   const uint8_t *yrow = s->plane0 + (size_t)y * s->stride0;
   /* Chroma row y/2 covers luma rows 2k and 2k+1 (nearest upsampling). */
   const uint8_t *urow = s->u + (size_t)(y >> 1) * s->stride_u;
   const uint8_t *vrow = s->v + (size_t)(y >> 1) * s->stride_v;
   for (int x = 0; x < out_w; x++) {
-    float p[3], q[3];
-    yuv_to_rgb(s, yrow[c->a0[x]], urow[c->c0[x]], vrow[c->c0[x]], p);
-    yuv_to_rgb(s, yrow[c->a1[x]], urow[c->c1[x]], vrow[c->c1[x]], q);
-    float w0 = c->w0[x], w1 = c->w1[x];
-    dst[3 * x + 0] = w0 * p[0] + w1 * q[0];
-    dst[3 * x + 1] = w0 * p[1] + w1 * q[1];
-    dst[3 * x + 2] = w0 * p[2] + w1 * q[2];
+    const int c0 = c->c0[x], c1 = c->c1[x];
+    v4f p = yuv_to_rgb(s, yrow[c->a0[x]], urow[c0], vrow[c0]);
+    v4f q = yuv_to_rgb(s, yrow[c->a1[x]], urow[c1], vrow[c1]);
+    dst[x] = lerp(c, x, p, q);
   }
 }
 
 /* ---- the whole pass ----------------------------------------------------- */
 
 typedef struct row_cache {
-  float *rows[2];
+  v4f *rows[2];
   int tags[2]; /* absolute source row held, or -1 */
 } row_cache;
 
+/* What every band of output rows shares (read-only while they run). */
 typedef struct job {
-  source src;
+  const source *src;
   columns cols;
-  int out_w;
-  row_cache cache;
+  const mnv3_rect *crop;
+  int out_w, out_h;
+  v4f scale, bias; /* (v / 255 - mean) / std = v * scale + bias */
+  float *dst;
+  v4f *heap_rows;  /* bands * 2 * out_w pixels when out_w > STACK_COLUMNS */
+  int band_rows;
 } job;
 
-static void fill_row(job *j, int slot, int y) {
-  float *dst = j->cache.rows[slot];
-  switch (j->src.kind) {
+static void fill_row(const job *j, row_cache *cache, int slot, int y) {
+  v4f *dst = cache->rows[slot];
+  switch (j->src->kind) {
   case SOURCE_PACKED:
-    hpass_packed(&j->src, y, &j->cols, j->out_w, dst);
+    hpass_packed(j->src, y, &j->cols, j->out_w, dst);
     break;
   case SOURCE_GRAY:
-    hpass_gray(&j->src, y, &j->cols, j->out_w, dst);
+    hpass_gray(j->src, y, &j->cols, j->out_w, dst);
     break;
   case SOURCE_YUV:
-    hpass_yuv(&j->src, y, &j->cols, j->out_w, dst);
+    hpass_yuv(j->src, y, &j->cols, j->out_w, dst);
     break;
   }
-  j->cache.tags[slot] = y;
+  cache->tags[slot] = y;
 }
 
-static const float *cached_row(const row_cache *c, int y) {
+static const v4f *cached_row(const row_cache *c, int y) {
   if (c->tags[0] == y)
     return c->rows[0];
   if (c->tags[1] == y)
@@ -370,20 +396,58 @@ static const float *cached_row(const row_cache *c, int y) {
 
 /* The horizontally interpolated rows y0 and y1, converting only what the
  * cache does not hold yet (never evicting the row the other one needs). */
-static void get_rows(job *j, int y0, int y1, const float **r0,
-                     const float **r1) {
-  *r0 = cached_row(&j->cache, y0);
+static void get_rows(const job *j, row_cache *cache, int y0, int y1,
+                     const v4f **r0, const v4f **r1) {
+  *r0 = cached_row(cache, y0);
   if (!*r0) {
-    int slot = j->cache.tags[0] == y1 ? 1 : 0;
-    fill_row(j, slot, y0);
-    *r0 = j->cache.rows[slot];
+    int slot = cache->tags[0] == y1 ? 1 : 0;
+    fill_row(j, cache, slot, y0);
+    *r0 = cache->rows[slot];
   }
-  *r1 = cached_row(&j->cache, y1);
+  *r1 = cached_row(cache, y1);
   if (!*r1) {
-    int slot = j->cache.rows[0] == *r0 ? 1 : 0;
-    fill_row(j, slot, y1);
-    *r1 = j->cache.rows[slot];
+    int slot = cache->rows[0] == *r0 ? 1 : 0;
+    fill_row(j, cache, slot, y1);
+    *r1 = cache->rows[slot];
   }
+}
+
+/* Output rows [begin, end): vertical blend of two cached rows, normalised.
+ * A pixel is stored as 16 bytes at 3 floats apart (the next pixel
+ * overwrites the 4th lane); the row's last pixel stores its 3 floats. */
+static void output_rows(const job *j, v4f *rows, int begin, int end) {
+  row_cache cache = {{rows, rows + j->out_w}, {-1, -1}};
+  const int w = j->out_w;
+  const float yscale = (float)j->crop->height / (float)j->out_h;
+  for (int oy = begin; oy < end; oy++) {
+    int i0, i1;
+    float h0, h1;
+    sample_at(yscale, oy, j->crop->height, &i0, &i1, &h0, &h1);
+    const v4f *r0, *r1;
+    get_rows(j, &cache, j->crop->y + i0, j->crop->y + i1, &r0, &r1);
+    const v4f vh0 = splat(h0), vh1 = splat(h1);
+    float *out = j->dst + (size_t)oy * w * 3;
+    for (int x = 0; x < w - 1; x++) {
+      v4f v = (vh0 * r0[x] + vh1 * r1[x]) * j->scale + j->bias;
+      memcpy(out + 3 * x, &v, sizeof v);
+    }
+    v4f v = (vh0 * r0[w - 1] + vh1 * r1[w - 1]) * j->scale + j->bias;
+    memcpy(out + 3 * (w - 1), &v, 3 * sizeof(float));
+  }
+}
+
+/* One band of output rows, with its own two-row cache: on the task's stack
+ * for usual widths. */
+static void run_band(void *context, size_t band) {
+  const job *j = context;
+  const int begin = (int)band * j->band_rows;
+  const int end = begin + j->band_rows < j->out_h ? begin + j->band_rows : j->out_h;
+  if (j->heap_rows) {
+    output_rows(j, j->heap_rows + band * 2 * (size_t)j->out_w, begin, end);
+    return;
+  }
+  v4f rows[2 * STACK_COLUMNS];
+  output_rows(j, rows, begin, end);
 }
 
 static int check_args(const mnv3_frame *frame, const mnv3_rect *crop,
@@ -415,69 +479,73 @@ static int check_args(const mnv3_frame *frame, const mnv3_rect *crop,
   return 0;
 }
 
-/* Points the column arrays and row buffers into scratch: 4 * out_w ints
- * and 8 * out_w floats. */
-static void scratch_layout(job *j, int *ints, float *floats, int out_w) {
-  j->cols.a0 = ints;
-  j->cols.a1 = ints + out_w;
-  j->cols.c0 = ints + 2 * out_w;
-  j->cols.c1 = ints + 3 * out_w;
-  j->cols.w0 = floats;
-  j->cols.w1 = floats + out_w;
-  j->cache.rows[0] = floats + 2 * out_w;
-  j->cache.rows[1] = floats + 5 * out_w;
-  j->cache.tags[0] = j->cache.tags[1] = -1;
-}
 
-int mnv3_preprocess(const mnv3_frame *frame, const mnv3_rect *crop,
-                    const mnv3_normalize *norm, int out_height, int out_width,
-                    float *dst, mnv3_error *error) {
+/* Output rows below this many per thread are not worth a pool dispatch. */
+#define MIN_BAND_ROWS 16
+
+int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
+                         const mnv3_normalize *norm, int out_height,
+                         int out_width, float *dst, struct pthreadpool *pool,
+                         mnv3_error *error) {
   mnv3_rect whole = {0, 0, frame ? frame->width : 0, frame ? frame->height : 0};
   if (!crop)
     crop = &whole;
   if (check_args(frame, crop, norm, out_height, out_width, dst, error))
     return -1;
 
-  /* Stack scratch for usual widths, one bounded malloc for wider outputs. */
+  /* Bands of output rows, one per thread (none below MIN_BAND_ROWS rows):
+     each converts its own source rows, so a band's first rows may repeat
+     a source row of the band above; results do not depend on the split. */
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  int bands = (int)threads;
+  if (bands > out_height / MIN_BAND_ROWS)
+    bands = out_height / MIN_BAND_ROWS > 0 ? out_height / MIN_BAND_ROWS : 1;
+
+  /* Column tables: stack for usual widths, else one bounded malloc that
+     also holds every band's rows. */
   int stack_ints[4 * STACK_COLUMNS];
-  float stack_floats[8 * STACK_COLUMNS];
+  float stack_floats[2 * STACK_COLUMNS];
   int *ints = stack_ints;
-  float *floats = stack_floats, *heap = NULL;
+  float *floats = stack_floats;
+  void *heap = NULL;
+  v4f *heap_rows = NULL;
   if (out_width > STACK_COLUMNS) {
-    heap = malloc((size_t)out_width * 12 * sizeof(float));
+    size_t rows_bytes = (size_t)bands * 2 * out_width * sizeof(v4f);
+    size_t bytes = rows_bytes + (size_t)out_width * 6 * sizeof(float);
+    heap = aligned_alloc(16, (bytes + 15) / 16 * 16);
     if (!heap)
       return mnv3_fail(error, "preprocess: out of memory for a %d-wide row",
                        out_width);
-    floats = heap;
-    ints = (int *)(heap + 8 * (size_t)out_width); /* malloc'd: no declared type */
+    heap_rows = heap;
+    floats = (float *)((char *)heap + rows_bytes);
+    ints = (int *)(floats + 2 * (size_t)out_width); /* malloc'd: no declared type */
   }
 
-  job j = {.out_w = out_width};
-  source_init(frame, &j.src);
-  scratch_layout(&j, ints, floats, out_width);
-  columns_init(&j.src, crop, out_width, &j.cols);
-
-  float scale[3], bias[3]; /* (v / 255 - mean) / std = v * scale + bias */
+  source src;
+  source_init(frame, &src);
+  job j = {.src = &src, .crop = crop, .out_w = out_width, .out_h = out_height,
+           .dst = dst, .heap_rows = heap_rows};
+  j.cols = (columns){ints, ints + out_width, ints + 2 * out_width,
+                     ints + 3 * out_width, floats, floats + out_width};
+  columns_init(&src, crop, out_width, &j.cols);
   for (int c = 0; c < 3; c++) {
-    scale[c] = 1.0f / (255.0f * norm->std[c]);
-    bias[c] = -norm->mean[c] / norm->std[c];
+    j.scale[c] = 1.0f / (255.0f * norm->std[c]);
+    j.bias[c] = -norm->mean[c] / norm->std[c];
   }
+  j.band_rows = (out_height + bands - 1) / bands;
+  bands = (out_height + j.band_rows - 1) / j.band_rows;
 
-  float yscale = (float)crop->height / (float)out_height;
-  for (int oy = 0; oy < out_height; oy++) {
-    int i0, i1;
-    float h0, h1;
-    sample_at(yscale, oy, crop->height, &i0, &i1, &h0, &h1);
-    const float *r0, *r1;
-    get_rows(&j, crop->y + i0, crop->y + i1, &r0, &r1);
-    float *out = dst + (size_t)oy * out_width * 3;
-    for (int i = 0; i < out_width * 3; i += 3) {
-      out[i + 0] = (h0 * r0[i + 0] + h1 * r1[i + 0]) * scale[0] + bias[0];
-      out[i + 1] = (h0 * r0[i + 1] + h1 * r1[i + 1]) * scale[1] + bias[1];
-      out[i + 2] = (h0 * r0[i + 2] + h1 * r1[i + 2]) * scale[2] + bias[2];
-    }
-  }
-
+  if (bands > 1)
+    pthreadpool_parallelize_1d(pool, run_band, &j, (size_t)bands, 0);
+  else
+    run_band(&j, 0);
   free(heap);
   return 0;
+}
+
+int mnv3_preprocess(const mnv3_frame *frame, const mnv3_rect *crop,
+                    const mnv3_normalize *norm, int out_height, int out_width,
+                    float *dst, mnv3_error *error) {
+  return mnv3_preprocess_pool(frame, crop, norm, out_height, out_width, dst,
+                              NULL, error);
 }

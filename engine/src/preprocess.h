@@ -3,7 +3,7 @@
 #ifndef MNV3_PREPROCESS_H
 #define MNV3_PREPROCESS_H
 
-#include "mnv3/mnv3.h"
+#include "internal.h"
 
 /* The centre crop keeping `fraction` of each side, exactly as TF's
  * tf.image.central_crop (the TF-slim evaluation preprocessing) computes it:
@@ -19,5 +19,14 @@ int mnv3_packed_pixel_bytes(mnv3_pixel_format format);
 /* Checks that a frame is usable: known format, size >= 1 x 1, the planes the
  * format needs present, strides covering a row. name is for the message. */
 int mnv3_frame_validate(const mnv3_frame *frame, mnv3_error *error);
+
+struct pthreadpool;
+/* mnv3_preprocess, with the output rows split over the pool's threads (pool
+ * NULL or of one thread: the caller's thread only). The result does not
+ * depend on the thread count. */
+int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
+                         const mnv3_normalize *norm, int out_height,
+                         int out_width, float *dst, struct pthreadpool *pool,
+                         mnv3_error *error);
 
 #endif

@@ -1,0 +1,183 @@
+/* mnv3_preprocess bit for bit: against a plain scalar reference that
+ * converts every pixel of the crop to RGB first and then resizes it with the
+ * same float operations in the same order (what mnv3_preprocess did before
+ * it worked on vector pixels and bands of rows), and with 2 and 3 threads
+ * against 1 (mnv3_preprocess_pool splits the output rows into bands).
+ * Every pixel format, odd sizes, padded strides, random crops, up- and
+ * downscaling, limited and full range. test_preprocess.py checks the maths
+ * itself against numpy and torch; this checks that the fast paths change no
+ * bit of it. */
+#include "internal.h"
+#include "preprocess.h"
+
+#include <pthreadpool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned rng = 12345u;
+static int rnd(int n) {
+  rng = rng * 1103515245u + 12345u;
+  return (int)((rng >> 8) % (unsigned)n);
+}
+
+static float clamp255(float v) {
+  v = v > 0.0f ? v : 0.0f;
+  return v < 255.0f ? v : 255.0f;
+}
+
+/* BT.601 tables as float, built in double as the engine documents. */
+typedef struct tables {
+  float y[256], rv[256], gu[256], gv[256], bu[256];
+} tables;
+
+static void tables_init(int full, tables *t) {
+  const double kr = 0.299, kb = 0.114, kg = 1.0 - kr - kb;
+  const double ys = full ? 1.0 : 255.0 / 219.0, yo = full ? 0.0 : 16.0;
+  const double cs = full ? 1.0 : 255.0 / 224.0;
+  for (int i = 0; i < 256; i++) {
+    t->y[i] = (float)(ys * (i - yo));
+    t->rv[i] = (float)(2.0 * (1.0 - kr) * cs * (i - 128));
+    t->gu[i] = (float)(2.0 * (1.0 - kb) * kb / kg * cs * (i - 128));
+    t->gv[i] = (float)(2.0 * (1.0 - kr) * kr / kg * cs * (i - 128));
+    t->bu[i] = (float)(2.0 * (1.0 - kb) * cs * (i - 128));
+  }
+}
+
+/* RGB of frame pixel (x, y), as floats on 0..255. */
+static void pixel(const mnv3_frame *f, const tables *t, int x, int y, float rgb[3]) {
+  static const int offs[10][4] = {{3, 0, 1, 2}, {3, 2, 1, 0}, {4, 0, 1, 2}, {4, 2, 1, 0},
+                                  {4, 1, 2, 3}, {4, 3, 2, 1}, {4, 0, 1, 2}, {4, 2, 1, 0},
+                                  {4, 1, 2, 3}, {4, 3, 2, 1}};
+  const uint8_t *row = f->planes[0] + (size_t)y * f->strides[0];
+  if (f->format <= MNV3_PIXEL_ABGR) {
+    const int *o = offs[f->format];
+    for (int c = 0; c < 3; c++)
+      rgb[c] = (float)row[x * o[0] + o[1 + c]];
+    return;
+  }
+  if (f->format == MNV3_PIXEL_GRAY8) {
+    rgb[0] = rgb[1] = rgb[2] = (float)row[x];
+    return;
+  }
+  int u, v;
+  const uint8_t *c1 = f->planes[1] + (size_t)(y / 2) * f->strides[1];
+  if (f->format == MNV3_PIXEL_NV12 || f->format == MNV3_PIXEL_NV21) {
+    u = c1[(x / 2) * 2 + (f->format == MNV3_PIXEL_NV21)];
+    v = c1[(x / 2) * 2 + (f->format == MNV3_PIXEL_NV12)];
+  } else {
+    u = c1[x / 2];
+    v = f->planes[2][(size_t)(y / 2) * f->strides[2] + x / 2];
+  }
+  const float yv = t->y[row[x]];
+  rgb[0] = clamp255(yv + t->rv[v]);
+  rgb[1] = clamp255(yv - t->gu[u] - t->gv[v]);
+  rgb[2] = clamp255(yv + t->bu[u]);
+}
+
+static void taps(float scale, int o, int in, int *i0, int *i1, float *w0, float *w1) {
+  float src = scale * ((float)o + 0.5f) - 0.5f;
+  if (src < 0.0f)
+    src = 0.0f;
+  int lo = (int)src;
+  if (lo > in - 1)
+    lo = in - 1;
+  *i0 = lo;
+  *i1 = lo < in - 1 ? lo + 1 : lo;
+  *w1 = src - (float)lo;
+  *w0 = 1.0f - *w1;
+}
+
+static void reference(const mnv3_frame *f, const mnv3_rect *c, const mnv3_normalize *n,
+                      int oh, int ow, float *dst) {
+  tables t;
+  tables_init(f->full_range, &t);
+  float scale[3], bias[3];
+  for (int k = 0; k < 3; k++) {
+    scale[k] = 1.0f / (255.0f * n->std[k]);
+    bias[k] = -n->mean[k] / n->std[k];
+  }
+  const float sx = (float)c->width / (float)ow, sy = (float)c->height / (float)oh;
+  for (int oy = 0; oy < oh; oy++) {
+    int y0, y1;
+    float h0, h1;
+    taps(sy, oy, c->height, &y0, &y1, &h0, &h1);
+    for (int ox = 0; ox < ow; ox++) {
+      int x0, x1;
+      float w0, w1, p[3], q[3], r0[3], r1[3];
+      taps(sx, ox, c->width, &x0, &x1, &w0, &w1);
+      pixel(f, &t, c->x + x0, c->y + y0, p);
+      pixel(f, &t, c->x + x1, c->y + y0, q);
+      for (int k = 0; k < 3; k++)
+        r0[k] = w0 * p[k] + w1 * q[k];
+      pixel(f, &t, c->x + x0, c->y + y1, p);
+      pixel(f, &t, c->x + x1, c->y + y1, q);
+      for (int k = 0; k < 3; k++)
+        r1[k] = w0 * p[k] + w1 * q[k];
+      for (int k = 0; k < 3; k++)
+        dst[((size_t)oy * ow + ox) * 3 + k] = (h0 * r0[k] + h1 * r1[k]) * scale[k] + bias[k];
+    }
+  }
+}
+
+int main(void) {
+  pthreadpool_t pools[2] = {pthreadpool_create(2), pthreadpool_create(3)};
+  int failures = 0, cases = 0;
+  for (int it = 0; it < 300; it++) {
+    const mnv3_pixel_format fmt = (mnv3_pixel_format)(it % MNV3_PIXEL_FORMAT_COUNT);
+    const int big = it % 50 == 0;
+    const int w = 1 + rnd(big ? 700 : 90), h = 1 + rnd(big ? 500 : 90);
+    const int bpp = mnv3_packed_pixel_bytes(fmt), cw = (w + 1) / 2, ch = (h + 1) / 2;
+    const int nv = fmt == MNV3_PIXEL_NV12 || fmt == MNV3_PIXEL_NV21;
+    const int s0 = (bpp ? bpp : 1) * w + rnd(5), s1 = (nv ? 2 * cw : cw) + rnd(4),
+              s2 = cw + rnd(4);
+    uint8_t *p0 = malloc((size_t)s0 * h), *p1 = malloc((size_t)s1 * ch),
+            *p2 = malloc((size_t)s2 * ch);
+    for (size_t i = 0; i < (size_t)s0 * h; i++)
+      p0[i] = (uint8_t)rnd(256);
+    for (size_t i = 0; i < (size_t)s1 * ch; i++)
+      p1[i] = (uint8_t)rnd(256);
+    for (size_t i = 0; i < (size_t)s2 * ch; i++)
+      p2[i] = (uint8_t)rnd(256);
+    const mnv3_frame f = {fmt, w, h, {p0, p1, p2}, {s0, s1, s2}, rnd(2)};
+    mnv3_rect c;
+    c.width = 1 + rnd(w);
+    c.height = 1 + rnd(h);
+    c.x = rnd(w - c.width + 1);
+    c.y = rnd(h - c.height + 1);
+    const int oh = 1 + rnd(big ? 600 : 150), ow = 1 + rnd(big ? 800 : 150);
+    const mnv3_normalize n = {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
+    const size_t count = (size_t)oh * ow * 3;
+    float *want = malloc(count * sizeof(float)), *got = malloc(count * sizeof(float));
+    reference(&f, &c, &n, oh, ow, want);
+    mnv3_error err;
+    for (int threads = 1; threads <= 3; threads++) {
+      memset(got, 0xff, count * sizeof(float));
+      pthreadpool_t pool = threads == 1 ? NULL : pools[threads - 2];
+      cases++;
+      if (mnv3_preprocess_pool(&f, &c, &n, oh, ow, got, pool, &err) != 0) {
+        fprintf(stderr, "FAIL format %d: %s\n", fmt, err.message);
+        failures++;
+      } else if (memcmp(got, want, count * sizeof(float)) != 0) {
+        size_t i = 0;
+        while (got[i] == want[i] || (got[i] != got[i] && want[i] != want[i]))
+          i++;
+        if (failures < 10)
+          fprintf(stderr, "FAIL format %d %dx%d crop %d,%d %dx%d -> %dx%d, %d thread(s): "
+                  "value %zu is %.9g, the reference %.9g\n", fmt, w, h, c.x, c.y, c.width,
+                  c.height, oh, ow, threads, i, (double)got[i], (double)want[i]);
+        failures++;
+      }
+    }
+    free(p0);
+    free(p1);
+    free(p2);
+    free(want);
+    free(got);
+  }
+  pthreadpool_destroy(pools[0]);
+  pthreadpool_destroy(pools[1]);
+  printf("%d of %d preprocess runs differ from the reference bit for bit\n", failures, cases);
+  printf("%s\n", failures ? "FAIL" : "PASS");
+  return failures != 0;
+}
