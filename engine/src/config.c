@@ -710,7 +710,7 @@ static int parse_triple(parse_ctx *c, const node *n, const char *path,
   if (get_list(c, n, path, 3, "a list of 3 numbers [r, g, b]"))
     return -1;
   for (int i = 0; i < 3; i++) {
-    double v;
+    double v = 0.0; /* set by get_number on success */
     snprintf(key, sizeof key, "%s[%d]", path, i);
     /* The value is stored as a float: it must stay finite and, for std,
        non-zero there. */
