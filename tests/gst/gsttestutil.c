@@ -2,12 +2,25 @@
 
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 const gchar *const test_formats[] = {
   "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR",
   "I420", "YV12", "NV12", "NV21", "GRAY8",
 };
 const guint n_test_formats = G_N_ELEMENTS (test_formats);
+
+gboolean
+test_quick (void)
+{
+  return g_getenv ("MNV3_GST_QUICK") != NULL;
+}
+
+GstClockTime
+test_wait (guint seconds)
+{
+  return (test_quick ()? 10 : 1) * (GstClockTime) seconds * GST_SECOND;
+}
 
 gchar *
 test_shared_path (const gchar * relative)
@@ -202,4 +215,68 @@ test_expect_start_error (GstElement * pipeline, GError ** error_out)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   return text;
+}
+
+/* The bytes of one row of `plane` that carry pixels: a component's width
+ * times its pixel stride spans every component sharing its plane (U and V
+ * interleaved in NV12's plane 1; R, G, B and the padding byte of RGBx). */
+static gsize
+visible_row_bytes (const GstVideoFrame * frame, guint plane, guint * rows)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  gsize bytes = 0;
+
+  *rows = 0;
+  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) != plane)
+      continue;
+    bytes = MAX (bytes, (gsize) GST_VIDEO_FRAME_COMP_WIDTH (frame, c) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c));
+    *rows = MAX (*rows, (guint) GST_VIDEO_FRAME_COMP_HEIGHT (frame, c));
+  }
+  return bytes;
+}
+
+gchar *
+test_frame_difference (GstBuffer * a, GstBuffer * b, GstCaps * caps)
+{
+  GstVideoInfo info;
+  GstVideoFrame fa, fb;
+  gchar *difference = NULL;
+
+  fail_unless (gst_video_info_from_caps (&info, caps), "caps without video "
+      "info: %" GST_PTR_FORMAT, caps);
+  fail_unless (gst_video_frame_map (&fa, &info, a, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&fb, &info, b, GST_MAP_READ));
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&fa) && !difference; p++) {
+    guint rows;
+    gsize bytes = visible_row_bytes (&fa, p, &rows);
+    for (guint y = 0; y < rows && !difference; y++) {
+      const guint8 *ra = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fa, p)
+          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&fa, p);
+      const guint8 *rb = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fb, p)
+          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&fb, p);
+      if (memcmp (ra, rb, bytes) == 0)
+        continue;
+      for (gsize x = 0; x < bytes; x++)
+        if (ra[x] != rb[x]) {
+          difference = g_strdup_printf ("%s plane %u row %u byte %"
+              G_GSIZE_FORMAT ": %u vs %u", GST_VIDEO_INFO_NAME (&info), p, y,
+              x, ra[x], rb[x]);
+          break;
+        }
+    }
+  }
+  gst_video_frame_unmap (&fa);
+  gst_video_frame_unmap (&fb);
+  return difference;
+}
+
+void
+test_assert_frames_equal (GstBuffer * a, GstBuffer * b, GstCaps * caps,
+    const gchar * what)
+{
+  gchar *difference = test_frame_difference (a, b, caps);
+  fail_unless (difference == NULL, "%s: the frames differ at %s", what,
+      difference);
 }

@@ -15,6 +15,14 @@
 extern const gchar *const test_formats[];
 extern const guint n_test_formats;
 
+/* MNV3_GST_QUICK is set (by the valgrind runs only, where everything is
+ * ~50x slower): the slow cases keep their coverage (every format, every
+ * path) with fewer or smaller frames, or fewer cycles. */
+gboolean test_quick (void);
+/* A wait of `seconds`, ten times longer under MNV3_GST_QUICK (valgrind runs
+ * everything some 50x slower; the quick mode wins back part of it). */
+GstClockTime test_wait (guint seconds);
+
 /* $MNV3_SOURCE_ROOT/../shared/<relative>; aborts the test if unset. */
 gchar *test_shared_path (const gchar * relative);
 /* A new temporary folder, removed by test_remove_dir(). */
@@ -41,6 +49,15 @@ void test_engine_frame (const GstVideoFrame * frame, mnv3_frame * out);
 /* Runs model on the picture with the engine directly (one context). */
 mnv3_context *test_engine_run (mnv3_model * model, GstBuffer * buffer,
     GstCaps * caps);
+
+/* Compares two frames of `caps` by their visible bytes, plane by plane and
+ * row by row: row padding past the picture is never written, so it is no
+ * part of the frame (and reading it is an uninitialised read to valgrind).
+ * NULL when equal, else where they first differ (g_free it). */
+gchar *test_frame_difference (GstBuffer * a, GstBuffer * b, GstCaps * caps);
+/* Fails the test, saying `what` and where, unless the frames are equal. */
+void test_assert_frames_equal (GstBuffer * a, GstBuffer * b, GstCaps * caps,
+    const gchar * what);
 
 /* Sets the element to PLAYING (waiting for PAUSED), expects the state change
  * to fail and returns the error message text the element posted. */

@@ -77,19 +77,6 @@ read_results (GstBuffer * buffer)
   return r;
 }
 
-static gboolean
-buffers_equal (GstBuffer * a, GstBuffer * b)
-{
-  GstMapInfo ma, mb;
-  gboolean equal;
-  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
-  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
-  equal = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
-  gst_buffer_unmap (a, &ma);
-  gst_buffer_unmap (b, &mb);
-  return equal;
-}
-
 static Results
 classify_once (const gchar * extra, GstBuffer * picture, GstCaps * caps)
 {
@@ -132,8 +119,7 @@ GST_START_TEST (test_formats_match_engine)
     gst_harness_set_src_caps (h, gst_caps_ref (caps));
     out = gst_harness_push_and_pull (h, gst_buffer_ref (picture));
     r = read_results (out);
-    fail_unless (buffers_equal (out, picture), "%s: the frame was changed",
-        format);
+    test_assert_frames_equal (out, picture, caps, format);
 
     ctx = test_engine_run (model, picture, caps);
     fail_unless_equals_int (mnv3_context_top_k (ctx, 0, K, direct), K);
@@ -225,7 +211,7 @@ GST_START_TEST (test_overlay_text_box)
         GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
     gst_harness_set_src_caps (h, gst_caps_ref (caps));
     out = gst_harness_push_and_pull (h, gst_buffer_ref (picture));
-    fail_unless (buffers_equal (out, picture));
+    test_assert_frames_equal (out, picture, caps, formats[f]);
     cmeta = gst_buffer_get_video_overlay_composition_meta (out);
     fail_unless (cmeta != NULL, "no overlay composition meta");
     fail_unless_equals_int (gst_video_overlay_composition_n_rectangles
@@ -392,7 +378,8 @@ GST_START_TEST (test_caps_change)
     fail_unless_equals_int (r.stale, i == 3);
     fail_unless_equals_int (r.ids[0], direct.class_id);
     fail_unless (fabs (r.scores[0] - direct.score) < 1e-6);
-    fail_unless (buffers_equal (out, macaw));
+    test_assert_frames_equal (out, macaw, caps2, "NV12 after the caps "
+        "change");
     gst_buffer_unref (out);
   }
   fail_unless_equals_int (direct.class_id, 88);
@@ -545,7 +532,7 @@ GST_START_TEST (test_model_shared)
   models_loaded = 0;
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+  msg = gst_bus_timed_pop_filtered (bus, test_wait (30),
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
@@ -659,7 +646,7 @@ GST_START_TEST (test_unsupported_format)
   /* push-buffer does not take the caller's reference. */
   g_signal_emit_by_name (src, "push-buffer", frame, &flow);
   gst_buffer_unref (frame);
-  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus, test_wait (10), GST_MESSAGE_ERROR);
   fail_unless (msg != NULL);
   gst_message_parse_error (msg, &error, &debug);
   fail_unless (strstr (debug, "not-negotiated") != NULL, "%s", debug);

@@ -4,7 +4,7 @@
  * changed while playing and two pipelines sharing a model started and
  * stopped from two threads.
  *
- * MNV3_FAULTS_QUICK=1 (set for the valgrind run) shortens the loops. */
+ * MNV3_GST_QUICK=1 (set for the valgrind runs) shortens the loops. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static gchar *lraspp_config;    /* seeded LR-ASPP at 64x64 */
 static gboolean
 quick (void)
 {
-  return g_getenv ("MNV3_FAULTS_QUICK") != NULL;
+  return test_quick ();
 }
 
 static gchar *
@@ -312,9 +312,9 @@ next_classification (GstBus * bus)
 
   for (;;) {
     const GstStructure *s;
-    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+    msg = gst_bus_timed_pop_filtered (bus, test_wait (60),
         GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    fail_unless (msg != NULL, "no classification for 60 s");
+    fail_unless (msg != NULL, "no classification in time");
     fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT,
         "%s before the expected classification",
         GST_MESSAGE_TYPE_NAME (msg));
@@ -384,7 +384,7 @@ GST_START_TEST (test_flushing_seeks)
   frame = seek_and_check (pipeline, bus, 5, 985, frame);
   /* On to the end, still counting. */
   for (;;) {
-    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+    msg = gst_bus_timed_pop_filtered (bus, test_wait (60),
         GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
     fail_unless (msg != NULL);
     fail_unless (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR);
@@ -494,7 +494,7 @@ GST_START_TEST (test_eos_during_inference)
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
   for (;;) {
-    msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+    msg = gst_bus_timed_pop_filtered (bus, test_wait (120),
         GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
     fail_unless (msg != NULL, "no EOS after the EOS event");
     fail_unless (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR,
@@ -634,7 +634,7 @@ GST_START_TEST (test_no_timestamps)
     GstFlowReturn ret;
     g_signal_emit_by_name (src, "end-of-stream", &ret);
   }
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+  msg = gst_bus_timed_pop_filtered (bus, test_wait (60),
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
@@ -924,7 +924,7 @@ run_pipeline_once (guint index, guint iteration)
       GST_STATE_CHANGE_FAILURE)
     failure = g_strdup ("could not start");
   if (!failure && to_eos) {
-    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+    msg = gst_bus_timed_pop_filtered (bus, test_wait (60),
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
     if (!msg || GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS)
       failure = g_strdup ("no EOS");
@@ -935,7 +935,7 @@ run_pipeline_once (guint index, guint iteration)
     if (msg)
       gst_message_unref (msg);
   } else if (!failure) {
-    gst_element_get_state (pipeline, NULL, NULL, 10 * GST_SECOND);
+    gst_element_get_state (pipeline, NULL, NULL, test_wait (10));
   }
   if (gst_element_set_state (pipeline, GST_STATE_NULL) !=
       GST_STATE_CHANGE_SUCCESS && !failure)
