@@ -233,11 +233,160 @@ dw_rows(const mnv3_conv_args *a, int row_begin, int row_end, const int K,
     dw_row(a, oy, K, S, D, COLS, &ep);
 }
 
+
+/* ---- Channel-vector-outer path (5x5, stride 1) --------------------------
+ * For one channel vector at a time: column tiles sized so that the kernel
+ * rows of a tile stay in L1, then rows, then blocks of pixels. The pixel-
+ * outer path above walks every channel per pixel block, which streams the
+ * 25 taps of the wide 5x5 layers (28x28x120, 7x7x960) from L2; this order
+ * measured 1.1-1.5x faster there and slower on the 3x3 and stride-2 layers,
+ * so only 5x5 stride 1 takes it, on rows of 14 columns and more (in the
+ * model, 7x7x960 after its expansion ran faster pixel-outer). Sums: bias +
+ * taps, ky then kx ascending;
+ * kernel rows outside the input are skipped, columns outside add x = 0 (the
+ * same value as skipping, up to the sign of a zero). Which happens depends
+ * only on the output position, so results do not depend on the split. */
+#ifndef DW_TILE_BYTES
+#define DW_TILE_BYTES (24 * 1024)
+#endif
+
+static inline __attribute__((always_inline)) void dwc_block(const mnv3_conv_args *a, const float *wv, int oy, int ox,
+                        int c, const int full, int n, const int K, const int S,
+                        const int D, const int PX, int ky_lo, int ky_hi,
+                        const int GUARD, const vepilogue *e) {
+  const int C = a->in_c;
+  const int iy0 = oy * S - a->pad_top, ix0 = ox * S - a->pad_left;
+  const int ncol = (PX - 1) * S + (K - 1) * D + 1;
+  vf acc[DW_PX];
+  /* wv: this vector's bias; its taps follow, dw_padded(C) floats apart. */
+  const vf b = vload(wv);
+#pragma GCC unroll 16
+  for (int p = 0; p < PX; p++)
+    acc[p] = b;
+#pragma GCC unroll 5
+  for (int ky = ky_lo; ky < ky_hi; ky++) {
+    vf w[DW_KMAX];
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++)
+      w[kx] = vload(wv + (size_t)(1 + ky * K + kx) * dw_padded(a->out_c));
+    const float *row = dw_input_row(a, iy0 + ky * D) + c;
+#pragma GCC unroll 40
+    for (int j = 0; j < ncol; j++) {
+      const int ix = ix0 + j;
+      vf x;
+      if (GUARD) {
+        x = vzero();
+        if ((unsigned)ix < (unsigned)a->in_w)
+          x = dw_load(row + (size_t)ix * C, full, n);
+      } else {
+        x = dw_load(row + (size_t)ix * C, full, n);
+      }
+#pragma GCC unroll 5
+      for (int kx = 0; kx < K; kx++) {
+        const int t = j - kx * D; /* = p * S for the pixel p this tap feeds */
+        if (t >= 0 && t % S == 0 && t / S < PX)
+          acc[t / S] = vfma(x, w[kx], acc[t / S]);
+      }
+    }
+  }
+  const size_t index = ((size_t)oy * a->out_w + ox) * a->out_c + c;
+#pragma GCC unroll 16
+  for (int p = 0; p < PX; p++)
+    dw_finish(a, acc[p], index + (size_t)p * a->out_c, full, n, e);
+}
+
+/* A block of PX pixels: without checks when its kernel rows and columns are
+ * all inside (and the vector is whole), else guarded. */
+static inline __attribute__((always_inline)) void dwc_step(const mnv3_conv_args *a, const float *wv, int oy, int ox, int c,
+                       const int full, int n, const int K, const int S, const int D,
+                       const int PX, int ky_lo, int ky_hi, int rows_inside,
+                       const vepilogue *e) {
+  const int ix0 = ox * S - a->pad_left;
+  if (full && rows_inside && ix0 >= 0 && ix0 + (PX - 1) * S + (K - 1) * D < a->in_w)
+    dwc_block(a, wv, oy, ox, c, 1, VW, K, S, D, PX, 0, K, 0, e);
+  else
+    dwc_block(a, wv, oy, ox, c, full, n, K, S, D, PX, ky_lo, ky_hi, 1, e);
+}
+
+/* Output columns [x0, x1) of row oy, one channel vector: blocks of DW_PX
+ * pixels, then halving blocks down to one for the rest. */
+static inline __attribute__((always_inline)) void dwc_span(const mnv3_conv_args *a, const float *wv, int oy, int c,
+                       const int full, int n, const int K, const int S, const int D,
+                       int x0, int x1, int ky_lo, int ky_hi, int inside,
+                       const vepilogue *e) {
+  int ox = x0;
+  for (; ox + DW_PX <= x1; ox += DW_PX)
+    dwc_step(a, wv, oy, ox, c, full, n, K, S, D, DW_PX, ky_lo, ky_hi, inside, e);
+  /* DW_SZ keeps sizes of DW_PX and above out of the instances. */
+#define DW_SZ(m) (DW_PX > (m) ? (m) : 1)
+  if (DW_PX > 8 && ox + 8 <= x1) {
+    dwc_step(a, wv, oy, ox, c, full, n, K, S, D, DW_SZ(8), ky_lo, ky_hi, inside, e);
+    ox += 8;
+  }
+  if (DW_PX > 4 && ox + 4 <= x1) {
+    dwc_step(a, wv, oy, ox, c, full, n, K, S, D, DW_SZ(4), ky_lo, ky_hi, inside, e);
+    ox += 4;
+  }
+  if (DW_PX > 2 && ox + 2 <= x1) {
+    dwc_step(a, wv, oy, ox, c, full, n, K, S, D, DW_SZ(2), ky_lo, ky_hi, inside, e);
+    ox += 2;
+  }
+#undef DW_SZ
+  if (ox < x1)
+    dwc_step(a, wv, oy, ox, c, full, n, K, S, D, 1, ky_lo, ky_hi, inside, e);
+}
+
+/* Output columns [x0, x1) of row oy, one channel vector: the left border
+ * columns, the interior ones (whose taps are all inside: no checks), the
+ * right border ones. */
+static inline __attribute__((always_inline)) void dwc_row(const mnv3_conv_args *a, const float *wv, int oy, int c,
+                      const int full, int n, const int K, const int S, const int D,
+                      int x0, int x1, const vepilogue *e) {
+  const int iy0 = oy * S - a->pad_top;
+  int ky_lo = 0, ky_hi = K;
+  while (ky_lo < K && iy0 + ky_lo * D < 0)
+    ky_lo++;
+  while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * D >= a->in_h)
+    ky_hi--;
+  const int inside = ky_lo == 0 && ky_hi == K;
+  /* One span: splitting at the interior columns would leave small blocks
+     at the borders (7x7 rows), which measured slower than guarded blocks. */
+  dwc_span(a, wv, oy, c, full, n, K, S, D, x0, x1, ky_lo, ky_hi, inside, e);
+}
+
+/* The unrolled shapes: for each channel vector, column tiles sized so that
+ * the kernel rows of a tile stay in L1, then rows, then blocks. */
+static inline __attribute__((always_inline)) void dwc_rows(const mnv3_conv_args *args, int row_begin, int row_end,
+                       const int K, const int S, const int D) {
+  /* A private copy: the vector stores may alias anything (the intrinsics'
+     types are may_alias), which would reload every field after each store. */
+  const mnv3_conv_args copy = *args, *a = &copy;
+  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const int span = (K - 1) * D + 1;
+  int tile = DW_TILE_BYTES / (span * S * VW * (int)sizeof(float)) / DW_PX * DW_PX;
+  if (tile < DW_PX)
+    tile = DW_PX;
+  for (int c = a->oc_begin; c < a->oc_end; c += VW) {
+    const float *wv = a->packed + c;
+    const int n = a->oc_end - c < VW ? a->oc_end - c : VW;
+    for (int x0 = 0; x0 < a->out_w; x0 += tile) {
+      const int x1 = x0 + tile < a->out_w ? x0 + tile : a->out_w;
+      for (int oy = row_begin; oy < row_end; oy++) {
+        if (n == VW)
+          dwc_row(a, wv, oy, c, 1, VW, K, S, D, x0, x1, &e);
+        else
+          dwc_row(a, wv, oy, c, 0, n, K, S, D, x0, x1, &e);
+      }
+    }
+  }
+}
+
 /* The shapes of MobileNetV3 get their own unrolled instances. */
 static __attribute__((noinline)) void dw_3x3s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 1, 1); }
 static __attribute__((noinline)) void dw_3x3s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 2, 1, 1); }
 static __attribute__((noinline)) void dw_3x3d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 3, 1, 2, 1); }
-static __attribute__((noinline)) void dw_5x5s1(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 1, 1); }
+static __attribute__((noinline)) void dw_5x5s1(const mnv3_conv_args *a, int b, int e) { dwc_rows(a, b, e, 5, 1, 1); }
+static __attribute__((noinline)) void dw_5x5s1_narrow(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 1, 1); }
 static __attribute__((noinline)) void dw_5x5s2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 2, 1, 1); }
 static __attribute__((noinline)) void dw_5x5d2(const mnv3_conv_args *a, int b, int e) { dw_rows(a, b, e, 5, 1, 2, 1); }
 static __attribute__((noinline)) void dw_generic(const mnv3_conv_args *a, int b, int e) {
@@ -252,8 +401,10 @@ static void dwconv_run(const mnv3_conv_args *a, int row_begin, int row_end) {
     dw_3x3s2(a, row_begin, row_end);
   else if (k == 3 && s == 1 && d == 2)
     dw_3x3d2(a, row_begin, row_end);
-  else if (k == 5 && s == 1 && d == 1)
-    dw_5x5s1(a, row_begin, row_end);
+  else if (k == 5 && s == 1 && d == 1 && a->out_w >= 14)
+    dw_5x5s1(a, row_begin, row_end); /* channel-vector-outer */
+  else if (k == 5 && s == 1 && d == 1) /* 7x7: measured faster pixel-outer in the model */
+    dw_5x5s1_narrow(a, row_begin, row_end);
   else if (k == 5 && s == 2 && d == 1)
     dw_5x5s2(a, row_begin, row_end);
   else if (k == 5 && s == 1 && d == 2)

@@ -276,6 +276,29 @@ static void test_depthwise(const mnv3_kernels *v) {
             }
 }
 
+/* Wide rows: several column tiles of the channel-vector-outer 5x5 path
+ * (a tile is 72 output columns with AVX-512, 152 with AVX2), blocks and
+ * their halving rest at odd widths, odd channel counts. */
+static void test_depthwise_wide(const mnv3_kernels *v) {
+  static const int shapes[][4] = {/* h, w, c, kernel */
+                                  {6, 83, 17, 5}, {5, 161, 33, 5}, {7, 157, 3, 5}, {6, 83, 17, 3}};
+  int counter = 3;
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+    for (int same = 0; same <= 1; same++) {
+      problem p = {DEPTHWISE, shapes[i][0], shapes[i][1], shapes[i][2]};
+      p.kernel = shapes[i][3];
+      p.stride = 1;
+      p.dilation = 1;
+      p.out_c = shapes[i][2];
+      p.out_h = output_size(p.in_h, p.kernel, 1, 1, same, &p.pad_top);
+      p.out_w = output_size(p.in_w, p.kernel, 1, 1, same, &p.pad_left);
+      set_epilogue(&p, counter++ * 7, 1);
+      problem_init(&p);
+      check_problem(&p, v);
+      problem_clear(&p);
+    }
+}
+
 static void test_dense(const mnv3_kernels *v) {
   /* in_c, out_c, kernel, stride, dilation: the stem, then other shapes. */
   static const int shapes[][5] = {{3, 16, 3, 2, 1}, {3, 1, 3, 2, 1},  {3, 7, 3, 2, 1},
@@ -360,6 +383,7 @@ int main(int argc, char **argv) {
     const int before = failed;
     test_pointwise(list[i]);
     test_depthwise(list[i]);
+    test_depthwise_wide(list[i]);
     test_dense(list[i]);
     test_small_ops(list[i]);
     printf("%s: %s\n", list[i]->isa, failed == before ? "ok" : "FAILED");
