@@ -40,7 +40,7 @@ void ISA_SUFFIX(mnv3_f32_resize_bilinear)(const float *in, int in_h, int in_w, i
       const float *p01 = in + ((size_t)y0 * in_w + x1) * channels;
       const float *p10 = in + ((size_t)y1 * in_w + x0) * channels;
       const float *p11 = in + ((size_t)y1 * in_w + x1) * channels;
-      float *o = out + ((size_t)oy * out_w + ox) * channels;
+      float *o = out + ((size_t)(oy - row_begin) * out_w + ox) * channels;
       int c = 0;
       for (; c + VW <= channels; c += VW)
         vstore(o + c, resize_blend(vload(p00 + c), vload(p01 + c), vload(p10 + c),

@@ -61,7 +61,8 @@ typedef void (*mnv3_pool_fn)(const float *in, int pixels, int channels,
 typedef void (*mnv3_mul_channel_fn)(const float *in, const float *gate,
                                     int pixels, int channels, float *out,
                                     float post_lo, float post_hi);
-/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output. */
+/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output;
+   out points at row row_begin (so a caller may keep only those rows). */
 typedef void (*mnv3_resize_fn)(const float *in, int in_h, int in_w,
                                int channels, float *out, int out_h, int out_w,
                                int row_begin, int row_end);
@@ -126,7 +127,8 @@ void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
                           float post_lo, float post_hi);
 void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
                           int channels, float *out, float post_lo, float post_hi);
-/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output. */
+/* Bilinear, align_corners=False, rows [row_begin, row_end) of the output,
+   out pointing at row row_begin. */
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end);

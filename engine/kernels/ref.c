@@ -181,7 +181,7 @@ void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
       const float *p01 = in + ((size_t)y0 * in_w + x1) * channels;
       const float *p10 = in + ((size_t)y1 * in_w + x0) * channels;
       const float *p11 = in + ((size_t)y1 * in_w + x1) * channels;
-      float *o = out + ((size_t)oy * out_w + ox) * channels;
+      float *o = out + ((size_t)(oy - row_begin) * out_w + ox) * channels;
       for (int c = 0; c < channels; c++)
         o[c] = (1.0f - ly) * ((1.0f - lx) * p00[c] + lx * p01[c]) +
                ly * ((1.0f - lx) * p10[c] + lx * p11[c]);

@@ -169,11 +169,7 @@ static void run_mask_band(void *context, size_t band) {
   const int begin = (int)band * t->band_rows;
   const int end = begin + t->band_rows < t->out_h ? begin + t->band_rows : t->out_h;
   for (int oy = begin; oy < end; oy++) {
-    /* The kernel writes row oy at out + oy * row_floats: hand it an origin
-       oy rows before the scratch row (as an address, never dereferenced
-       outside the row), so that each value is bitwise the full run's. */
-    float *origin = (float *)((uintptr_t)row - (uintptr_t)oy * row_floats * sizeof(float));
-    t->k->resize(t->in, t->in_h, t->in_w, t->classes, origin, t->out_h, t->out_w, oy, oy + 1);
+    t->k->resize(t->in, t->in_h, t->in_w, t->classes, row, t->out_h, t->out_w, oy, oy + 1);
     argmax_row(row, t->out_w, t->classes, t->mask + (size_t)oy * t->mask_stride);
   }
 }

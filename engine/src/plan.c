@@ -339,8 +339,8 @@ static void run_mul_rows(void *context, size_t row, size_t rows) {
 
 static void run_resize_rows(void *context, size_t row, size_t rows) {
   const small_task *t = context;
-  t->k->resize(t->in, t->in_h, t->in_w, t->c, t->out, t->out_h, t->out_w, (int)row,
-               (int)(row + rows));
+  t->k->resize(t->in, t->in_h, t->in_w, t->c, t->out + row * t->out_w * t->c,
+               t->out_h, t->out_w, (int)row, (int)(row + rows));
 }
 
 /* Tasks per thread: enough to balance, few enough to keep overhead low. */

@@ -359,7 +359,7 @@ static void test_small_ops(const mnv3_kernels *v) {
       float *rwant = alloc_floats((size_t)oh * ow * c), *rgot = alloc_floats((size_t)oh * ow * c);
       mnv3_kernels_ref.resize(in, h, w, c, rwant, oh, ow, 0, oh);
       for (int r = 0; r < oh; r += 4)
-        v->resize(in, h, w, c, rgot, oh, ow, r, r + 4 < oh ? r + 4 : oh);
+        v->resize(in, h, w, c, rgot + (size_t)r * ow * c, oh, ow, r, r + 4 < oh ? r + 4 : oh);
       expect_same("bilinear resize", v, rgot, rwant, (size_t)oh * ow * c);
       free(rwant);
       free(rgot);
