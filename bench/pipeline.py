@@ -342,15 +342,15 @@ def time_calls(fn, reps):
     return out
 
 
-def engine_parts(lib, config, segment, reps):
+def engine_parts(lib, config, segment, reps, threads):
     """Times preprocessing (set_frame of a 1080p I420 frame) and result
-    reading (class mask / top-5) with the engine directly (one thread: the
-    preprocessing does not use the pool)."""
+    reading (class mask / top-5) with the engine directly, on a context of
+    the element's thread count (the preprocessing splits rows over it)."""
     err = Error()
     model = lib.mnv3_model_load(config.encode(), None, ctypes.byref(err))
     if not model:
         raise RuntimeError(f"{config}: {err.message.decode()}")
-    ctx = lib.mnv3_context_new(model, 1, ctypes.byref(err))
+    ctx = lib.mnv3_context_new(model, threads, ctypes.byref(err))
     if not ctx:
         lib.mnv3_model_unref(model)
         raise RuntimeError(f"{config}: {err.message.decode()}")
@@ -494,7 +494,7 @@ def combine(case, rounds, floor, parts):
     # Other load only ever adds time: the fastest frame bounds the cost.
     row["element_min_ms"] = min(r["element_ms"]["min"] for r in rounds) - floor
     if case["element"]:
-        prep, post, _ = parts[case["model"]]
+        prep, post, _ = parts[case["model"], case["threads"]]
         row["prep_ms"] = prep
         row["post_ms"] = post
         for stat in ("median", "mean"):
@@ -602,13 +602,14 @@ def main():
 
     parts = {}
     for name, config in configs.items():
-        parts[name] = engine_parts(lib, config, name.startswith("lraspp"),
-                                   args.prep_reps)
-        log(f"{name}: prep {parts[name][0]['median']:.3f} ms, post "
-            f"{parts[name][1]['median']:.3f} ms (medians)")
-        for key, value in parts[name][2].items():
-            log(f"{name}: {key} median {value['median']:.3f} / min "
-                f"{value['min']:.3f}")
+        for t in threads:
+            parts[name, t] = part = engine_parts(
+                lib, config, name.startswith("lraspp"), args.prep_reps, t)
+            log(f"{name} T={t}: prep {part[0]['median']:.3f} ms, post "
+                f"{part[1]['median']:.3f} ms (medians)")
+            for key, value in part[2].items():
+                log(f"{name} T={t}: {key} median {value['median']:.3f} / min "
+                    f"{value['min']:.3f}")
 
     cases = build_cases(configs, threads, frames, args.pattern, args.only)
     rounds = {c["case"] + str(c["threads"]): [] for c in cases}
@@ -643,7 +644,7 @@ def main():
                        "gstreamer": Gst.version_string(),
                        "pattern": args.pattern, "warmup_frames": WARMUP_FRAMES,
                        "probe_floor_ms": floor,
-                       "engine_parts": {k: dict(v[2], prep_ms=v[0], post_ms=v[1])
+                       "engine_parts": {f"{k[0]} T={k[1]}": dict(v[2], prep_ms=v[0], post_ms=v[1])
                                         for k, v in parts.items()},
                        "cases": rows}, f, indent=1)
     return 0
