@@ -17,7 +17,8 @@ rm -f "$out"/fuzz_safetensors "$out"/fuzz_tflite "$out"/fuzz_config "$out"/fuzz_
 common=(-std=c11 -D_GNU_SOURCE -DMNV3_BUILDING_LIBRARY -g -O1 -fno-omit-frame-pointer
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -I"$root/engine/include" -I"$root/engine/src" -I"$here")
-libs=($(pkg-config --libs yaml-0.1 libcjson) -lm)
+# pthreadpool: the preprocessing splits rows over a pool when given one.
+libs=($(pkg-config --libs yaml-0.1 libcjson) -lpthreadpool -lm)
 
 # The engine once, instrumented for coverage but without libFuzzer's main.
 objects=()
