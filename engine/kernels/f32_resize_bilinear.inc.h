@@ -3,21 +3,6 @@
  * FMA), vectorised over channels. */
 #include "simd_epilogue.h"
 
-/* PyTorch's area_pixel_compute_source_index, as in ref.c. */
-static void resize_source_index(int out_i, int in_size, int out_size, int *i0,
-                                int *i1, float *lambda) {
-  const float scale = (float)in_size / (float)out_size;
-  float src = scale * (out_i + 0.5f) - 0.5f;
-  if (src < 0.0f)
-    src = 0.0f;
-  int lo = (int)src;
-  if (lo > in_size - 1)
-    lo = in_size - 1;
-  *i0 = lo;
-  *i1 = lo < in_size - 1 ? lo + 1 : lo;
-  *lambda = src - (float)lo;
-}
-
 static inline __attribute__((always_inline)) vf
 resize_blend(vf p00, vf p01, vf p10, vf p11, vf lx, vf lx1, vf ly, vf ly1) {
   return vadd(vmul(ly1, vadd(vmul(lx1, p00), vmul(lx, p01))),
@@ -29,12 +14,12 @@ void ISA_SUFFIX(mnv3_f32_resize_bilinear)(const float *in, int in_h, int in_w, i
   for (int oy = row_begin; oy < row_end; oy++) {
     int y0, y1;
     float fy;
-    resize_source_index(oy, in_h, out_h, &y0, &y1, &fy);
+    mnv3_resize_source_index(oy, in_h, out_h, &y0, &y1, &fy);
     const vf ly = vset1(fy), ly1 = vset1(1.0f - fy);
     for (int ox = 0; ox < out_w; ox++) {
       int x0, x1;
       float fx;
-      resize_source_index(ox, in_w, out_w, &x0, &x1, &fx);
+      mnv3_resize_source_index(ox, in_w, out_w, &x0, &x1, &fx);
       const vf lx = vset1(fx), lx1 = vset1(1.0f - fx);
       const float *p00 = in + ((size_t)y0 * in_w + x0) * channels;
       const float *p01 = in + ((size_t)y0 * in_w + x1) * channels;

@@ -121,6 +121,23 @@ static inline float mnv3_activate(float v, mnv3_act act, float pre_lo,
   return mnv3_clamp_range(v, post_lo, post_hi);
 }
 
+/* PyTorch's area_pixel_compute_source_index for align_corners=False: the
+   two source indices of output index out_i and the weight of the second;
+   shared by the reference and every SIMD resize. */
+static inline void mnv3_resize_source_index(int out_i, int in_size, int out_size,
+                                            int *i0, int *i1, float *lambda) {
+  const float scale = (float)in_size / (float)out_size;
+  float src = scale * (out_i + 0.5f) - 0.5f;
+  if (src < 0.0f)
+    src = 0.0f;
+  int lo = (int)src;
+  if (lo > in_size - 1)
+    lo = in_size - 1;
+  *i0 = lo;
+  *i1 = lo < in_size - 1 ? lo + 1 : lo;
+  *lambda = src - (float)lo;
+}
+
 /* Small ops of the reference (the table's global_pool, mul_channel and
  * resize of the scalar variant). */
 void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,

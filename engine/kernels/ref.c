@@ -151,32 +151,17 @@ void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
     }
 }
 
-/* PyTorch's area_pixel_compute_source_index for align_corners=False. */
-static void source_index(int out_i, int in_size, int out_size, int *i0, int *i1,
-                         float *lambda) {
-  const float scale = (float)in_size / (float)out_size;
-  float src = scale * (out_i + 0.5f) - 0.5f;
-  if (src < 0.0f)
-    src = 0.0f;
-  int lo = (int)src;
-  if (lo > in_size - 1)
-    lo = in_size - 1;
-  *i0 = lo;
-  *i1 = lo < in_size - 1 ? lo + 1 : lo;
-  *lambda = src - (float)lo;
-}
-
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end) {
   for (int oy = row_begin; oy < row_end; oy++) {
     int y0, y1;
     float ly;
-    source_index(oy, in_h, out_h, &y0, &y1, &ly);
+    mnv3_resize_source_index(oy, in_h, out_h, &y0, &y1, &ly);
     for (int ox = 0; ox < out_w; ox++) {
       int x0, x1;
       float lx;
-      source_index(ox, in_w, out_w, &x0, &x1, &lx);
+      mnv3_resize_source_index(ox, in_w, out_w, &x0, &x1, &lx);
       const float *p00 = in + ((size_t)y0 * in_w + x0) * channels;
       const float *p01 = in + ((size_t)y0 * in_w + x1) * channels;
       const float *p10 = in + ((size_t)y1 * in_w + x0) * channels;
