@@ -126,13 +126,7 @@ launch=(gst-launch-1.0 -e -m "${source_desc[@]}" "${limit[@]}" "${elements[@]}"
   ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=5000000000
   ! videoconvert ! "${sink[@]}")
 
-log=$(mktemp "${TMPDIR:-/tmp}/camera-dashboard.XXXXXX") || die "cannot create a temporary file"
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  rm -f "$log"
-}
-trap cleanup EXIT
+make_log
 # Ctrl-C: gst-launch-1.0 -e turns it into an end of stream, so the final
 # statistics are still posted.
 trap '[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' INT TERM

@@ -17,6 +17,15 @@ usage() {
   exit 2
 }
 
+# Sets $log to a new temporary file for gst-launch-1.0's output and $pid
+# (the pipeline's process, once started) empty; at exit the pipeline, if
+# still running, is stopped and the log removed.
+make_log() {
+  log=$(mktemp "${TMPDIR:-/tmp}/$PROG.XXXXXX") || die "cannot create a temporary file"
+  pid=
+  trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -f "$log"' EXIT
+}
+
 have_element() {
   # Not --exists: it also compares the plugin's version with GStreamer's.
   gst-inspect-1.0 "$1" >/dev/null 2>&1

@@ -19,18 +19,8 @@
 set -u
 
 PROG=label-video
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DEFAULT_CONFIG="$REPO/configs/mobilenet_v3_small_tfslim_uint8.yaml"
-
-die() {
-  echo "$PROG: $*" >&2
-  exit 1
-}
-
-usage() {
-  sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
 
 [ $# -ge 2 ] || usage
 case "$1" in -h|--help) usage ;; esac
@@ -80,23 +70,7 @@ fi
 
 # ---- plugin ---------------------------------------------------------------
 
-have_element() {
-  # Not --exists: it also compares the plugin's version with GStreamer's.
-  gst-inspect-1.0 "$1" >/dev/null 2>&1
-}
-
-command -v gst-launch-1.0 >/dev/null ||
-  die "gst-launch-1.0 not found: install gstreamer1.0-tools"
-if [ -n "${MNV3_BUILD_DIR:-}" ]; then
-  export GST_PLUGIN_PATH="$MNV3_BUILD_DIR/gst"
-elif [ -z "${GST_PLUGIN_PATH:-}" ] && ! have_element mnv3jsonsink; then
-  export GST_PLUGIN_PATH="$REPO/build/gst"
-fi
-have_element mnv3classify && have_element mnv3jsonsink ||
-  die "the mnv3 GStreamer plugin (mnv3classify, mnv3jsonsink) was not found" \
-    "in ${GST_PLUGIN_PATH:-the installed plugins}: build it" \
-    "(meson setup build && ninja -C build) or set MNV3_BUILD_DIR to your" \
-    "build folder"
+find_plugin mnv3classify mnv3jsonsink
 
 # ---- expected frame count (for progress only) ------------------------------
 
@@ -144,13 +118,7 @@ total=$(count_frames) || total=
 
 now_ns() { date +%s%N; }
 
-errlog=$(mktemp "${TMPDIR:-/tmp}/label-video.XXXXXX") || die "cannot create a temporary file"
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  rm -f "$errlog"
-}
-trap cleanup EXIT
+make_log
 trap 'echo >&2; die "interrupted; $OUTPUT is incomplete"' INT TERM
 
 # videoconvert passes the frames through untouched when mnv3classify takes
@@ -160,7 +128,7 @@ trap 'echo >&2; die "interrupted; $OUTPUT is incomplete"' INT TERM
 start=$(now_ns)
 gst-launch-1.0 -q filesrc location="$INPUT" ! decodebin ! videoconvert \
   ! mnv3classify config="$CONFIG" "${PROPS[@]}" \
-  ! mnv3jsonsink location="$OUTPUT" >/dev/null 2>"$errlog" &
+  ! mnv3jsonsink location="$OUTPUT" >/dev/null 2>"$log" &
 pid=$!
 
 if [ -t 2 ]; then progress_every=1; eol='\r\033[K'; else progress_every=10; eol='\n'; fi
@@ -195,11 +163,11 @@ elapsed_ns=$(( $(now_ns) - start ))
 [ "$ticks" -ge "$progress_every" ] && echo >&2
 
 if [ "$rc" -ne 0 ]; then
-  cat "$errlog" >&2
+  cat "$log" >&2
   die "labelling $INPUT failed (gst-launch-1.0 exited with $rc)"
 fi
 # Warnings do not fail the run but are worth seeing.
-[ -s "$errlog" ] && cat "$errlog" >&2
+[ -s "$log" ] && cat "$log" >&2
 
 # ---- summary --------------------------------------------------------------
 

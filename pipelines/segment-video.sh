@@ -66,13 +66,7 @@ check_config "$CONFIG"
 find_plugin mnv3segment
 require_elements decodebin videoconvert matroskamux "$encoder_element"
 
-log=$(mktemp "${TMPDIR:-/tmp}/segment-video.XXXXXX") || die "cannot create a temporary file"
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  rm -f "$log"
-}
-trap cleanup EXIT
+make_log
 trap 'echo >&2; die "interrupted; $OUTPUT is incomplete"' INT TERM
 
 # mode=batch: a file is not live, so auto would choose it too; said here
