@@ -753,6 +753,24 @@ same_result (FrameResult a, FrameResult b)
   return a.label_id == b.label_id && fabs (a.score - b.score) < 1e-6;
 }
 
+/* Sets a config the element must refuse: the next frame keeps the current
+ * model's result, marked stale, and a warning names the reason. */
+static void
+expect_config_refused (GstHarness * h, GstBus * bus, GstBuffer * picture,
+    FrameResult current, const gchar * config, const gchar * reason)
+{
+  FrameResult r;
+  gchar *problems;
+
+  g_object_set (harness_element (h), "config", config, NULL);
+  r = push_pull (h, gst_buffer_ref (picture), read_classification);
+  fail_unless (same_result (r, current) && r.stale);
+  problems = drain_problems (bus);
+  fail_unless (g_str_has_prefix (problems, "WARNING: Not switching") &&
+      strstr (problems, reason) != NULL, "%s", problems);
+  g_free (problems);
+}
+
 /* The new model takes over at the next frame (inferred afresh whatever
  * inference-interval says) and gives exactly the engine's result; a config
  * that cannot be used is refused with a warning and the current model
@@ -792,20 +810,8 @@ GST_START_TEST (test_config_change_playing)
   g_free (problems);
 
   /* Refused: a segmentation model, then a file that does not exist. */
-  g_object_set (harness_element (h), "config", lraspp_config, NULL);
-  r = push_pull (h, gst_buffer_ref (picture), read_classification);
-  fail_unless (same_result (r, b) && r.stale);
-  problems = drain_problems (bus);
-  fail_unless (g_str_has_prefix (problems, "WARNING: Not switching") &&
-      strstr (problems, "segmentation") != NULL, "%s", problems);
-  g_free (problems);
-  g_object_set (harness_element (h), "config", missing, NULL);
-  r = push_pull (h, gst_buffer_ref (picture), read_classification);
-  fail_unless (same_result (r, b) && r.stale);
-  problems = drain_problems (bus);
-  fail_unless (g_str_has_prefix (problems, "WARNING: Not switching") &&
-      strstr (problems, "missing.yaml") != NULL, "%s", problems);
-  g_free (problems);
+  expect_config_refused (h, bus, picture, b, lraspp_config, "segmentation");
+  expect_config_refused (h, bus, picture, b, missing, "missing.yaml");
 
   /* Toggled from another thread while frames flow: every frame is wholly
    * one model's, never a mix. */
