@@ -67,6 +67,39 @@ typedef void (*mnv3_resize_fn)(const float *in, int in_h, int in_w,
                                int channels, float *out, int out_h, int out_w,
                                int row_begin, int row_end);
 
+/* YUV -> RGB (BT.601 for the coefficients preprocess.c builds), in float,
+   each step rounded as written:
+     l = ((float)Y - y_offset) * y_scale
+     r = l + ((float)V - 128) * rv
+     g = (l + ((float)U - 128) * gu) + ((float)V - 128) * gv
+     b = l + ((float)U - 128) * bu
+   each then clamped to 0..255 (gu and gv are negative). Arithmetic rather
+   than byte-indexed tables: a vector of table lookups is a gather, several
+   times slower per lane than the three operations. */
+typedef struct mnv3_yuv_coefs {
+  float y_offset, y_scale, rv, gu, gv, bu;
+} mnv3_yuv_coefs;
+
+/* One row of a YUV frame with its chroma row(s), and where each output
+   column samples it: two luma taps at byte offsets a0[x] and a1[x], chroma
+   at c0[x] and c1[x], weights w0[x] and w1[x]. The offsets never decrease
+   along x, and a1 - a0 and c1 - c0 are each 0..3, so one 4-byte read holds
+   both taps; *_bytes are how many bytes may be read from each row pointer
+   (the SIMD variants' 4-byte reads stay within them). */
+typedef struct mnv3_yuv_row {
+  const uint8_t *y, *u, *v;
+  int y_bytes, u_bytes, v_bytes;
+  const int *a0, *a1, *c0, *c1;
+  const float *w0, *w1;
+  const mnv3_yuv_coefs *coefs;
+} mnv3_yuv_row;
+
+/* Converts both taps of output columns [x_begin, x_end) to RGB (clamped),
+   then interpolates them, w0 * p + w1 * q (no FMA): dst gets 4 floats per
+   column, R, G, B and 0, starting at dst[4 * x_begin]. */
+typedef void (*mnv3_yuv_hresize_fn)(const mnv3_yuv_row *row, int x_begin,
+                                    int x_end, float *dst);
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
@@ -75,6 +108,7 @@ typedef struct mnv3_kernels {
   mnv3_pool_fn global_pool;
   mnv3_mul_channel_fn mul_channel;
   mnv3_resize_fn resize;
+  mnv3_yuv_hresize_fn yuv_hresize; /* frame preprocessing */
 } mnv3_kernels;
 
 /* The reference twins. */
@@ -149,5 +183,9 @@ void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end);
+/* The reference of yuv_hresize; the SIMD variants finish a row's last
+   columns (fewer than a vector) with it. */
+void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,
+                                 int x_end, float *dst);
 
 #endif

@@ -18,7 +18,9 @@
                              float post_hi);                                   \
   void mnv3_f32_resize_bilinear__##isa(const float *in, int in_h, int in_w,    \
                                        int channels, float *out, int out_h,    \
-                                       int out_w, int row_begin, int row_end);
+                                       int out_w, int row_begin, int row_end);  \
+  void mnv3_u8_yuv_rgb_hresize__##isa(const mnv3_yuv_row *row, int x_begin,   \
+                                      int x_end, float *dst);
 
 /* The table of one ISA, for dispatch.c. */
 #define MNV3_KERNELS_TABLE(ISA)                                                \
@@ -27,6 +29,7 @@
     .depthwise = &mnv3_f32_dwconv__##ISA, .dense = &mnv3_f32_conv__##ISA,      \
     .global_pool = mnv3_f32_gavgpool__##ISA, .mul_channel = mnv3_f32_vmulc__##ISA, \
     .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
+    .yuv_hresize = mnv3_u8_yuv_rgb_hresize__##ISA,                             \
   }
 
 MNV3_DECLARE_ISA(avx2)

@@ -130,6 +130,7 @@ const mnv3_kernels mnv3_kernels_ref = {
     .global_pool = ref_global_pool,
     .mul_channel = mnv3_mul_channel_ref,
     .resize = mnv3_resize_bilinear_ref,
+    .yuv_hresize = mnv3_u8_yuv_rgb_hresize_ref,
 };
 
 void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
@@ -171,5 +172,31 @@ void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
         o[c] = (1.0f - ly) * ((1.0f - lx) * p00[c] + lx * p01[c]) +
                ly * ((1.0f - lx) * p10[c] + lx * p11[c]);
     }
+  }
+}
+
+static float clamp255(float v) {
+  v = v > 0.0f ? v : 0.0f;
+  return v < 255.0f ? v : 255.0f;
+}
+
+/* RGB of one luma tap and its chroma, clamped to 0..255. */
+static void yuv_pixel(const mnv3_yuv_coefs *k, int y, int u, int v, float rgb[3]) {
+  const float l = ((float)y - k->y_offset) * k->y_scale;
+  const float cu = (float)u - 128.0f, cv = (float)v - 128.0f;
+  rgb[0] = clamp255(l + cv * k->rv);
+  rgb[1] = clamp255((l + cu * k->gu) + cv * k->gv);
+  rgb[2] = clamp255(l + cu * k->bu);
+}
+
+void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,
+                                 int x_end, float *dst) {
+  for (int x = x_begin; x < x_end; x++) {
+    float p[3], q[3];
+    yuv_pixel(row->coefs, row->y[row->a0[x]], row->u[row->c0[x]], row->v[row->c0[x]], p);
+    yuv_pixel(row->coefs, row->y[row->a1[x]], row->u[row->c1[x]], row->v[row->c1[x]], q);
+    for (int k = 0; k < 3; k++)
+      dst[4 * x + k] = row->w0[x] * p[k] + row->w1[x] * q[k];
+    dst[4 * x + 3] = 0.0f;
   }
 }

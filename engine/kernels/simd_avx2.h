@@ -26,9 +26,57 @@ static inline vf vload_n(const float *p, int n) { return _mm256_maskload_ps(p, v
 static inline void vstore_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, vmask(n), v); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+
+/* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */
+typedef __m256i vi;
+static inline vi vload_i(const int *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline vi vset1_i(int x) { return _mm256_set1_epi32(x); }
+static inline vi vmin_i(vi a, vi b) { return _mm256_min_epi32(a, b); }
+static inline vi vsub_i(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+/* The 4 bytes at base + offset, little endian, per lane. */
+static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
+  return _mm256_i32gather_epi32((const int *)(const void *)base, offset, 1);
+}
+static inline vf vcvt_f(vi v) { return _mm256_cvtepi32_ps(v); }
+/* Byte `byte` (0..3, per lane) of each lane, as an int. */
+static inline vi vbyte_i(vi v, vi byte) {
+  return _mm256_and_si256(_mm256_srlv_epi32(v, _mm256_slli_epi32(byte, 3)),
+                          _mm256_set1_epi32(0xff));
+}
+/* A window of VWINDOW_BYTES bytes of a row, and byte `index` (0..63, per
+   lane) of it as an int: dword permutes of both halves, no gather. */
+#define VWINDOW_BYTES 64
+typedef struct vwindow {
+  __m256i lo, hi;
+} vwindow;
+static inline vwindow vload_window(const uint8_t *p) {
+  return (vwindow){_mm256_loadu_si256((const __m256i *)p),
+                   _mm256_loadu_si256((const __m256i *)(p + 32))};
+}
+static inline vi vpick_u8(vwindow w, vi index) {
+  const vi dword = _mm256_srli_epi32(index, 2);
+  const vi in_hi = _mm256_cmpgt_epi32(dword, _mm256_set1_epi32(7));
+  const vi word = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(w.lo, dword),
+                                     _mm256_permutevar8x32_epi32(w.hi, dword), in_hi);
+  return vbyte_i(word, _mm256_and_si256(index, _mm256_set1_epi32(3)));
+}
+/* VW pixels of 4 floats: R, G, B and 0. Pixel p of the block ends up in
+   128-bit lane p / 4 of u[p % 4]; the lane permutes put them in order. */
+static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
+  const vf z = _mm256_setzero_ps();
+  const vf rg_lo = _mm256_unpacklo_ps(r, g), rg_hi = _mm256_unpackhi_ps(r, g);
+  const vf bz_lo = _mm256_unpacklo_ps(b, z), bz_hi = _mm256_unpackhi_ps(b, z);
+  const vf u0 = _mm256_shuffle_ps(rg_lo, bz_lo, 0x44), u1 = _mm256_shuffle_ps(rg_lo, bz_lo, 0xEE);
+  const vf u2 = _mm256_shuffle_ps(rg_hi, bz_hi, 0x44), u3 = _mm256_shuffle_ps(rg_hi, bz_hi, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u1, 0x20));
+  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
+  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
+  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+}
 
 #endif

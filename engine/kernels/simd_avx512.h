@@ -4,6 +4,7 @@
 #define MNV3_SIMD_AVX512_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define VW 16 /* floats per vector */
 #define ISA_SUFFIX(name) name##__avx512
@@ -23,9 +24,55 @@ static inline void vstore_n(float *p, vf v, int n) {
 }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+
+/* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */
+typedef __m512i vi;
+static inline vi vload_i(const int *p) { return _mm512_loadu_si512(p); }
+static inline vi vset1_i(int x) { return _mm512_set1_epi32(x); }
+static inline vi vmin_i(vi a, vi b) { return _mm512_min_epi32(a, b); }
+static inline vi vsub_i(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+/* The 4 bytes at base + offset, little endian, per lane. */
+static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
+  return _mm512_i32gather_epi32(offset, (const void *)base, 1);
+}
+static inline vf vcvt_f(vi v) { return _mm512_cvtepi32_ps(v); }
+/* Byte `byte` (0..3, per lane) of each lane, as an int. */
+static inline vi vbyte_i(vi v, vi byte) {
+  return _mm512_and_si512(_mm512_srlv_epi32(v, _mm512_slli_epi32(byte, 3)),
+                          _mm512_set1_epi32(0xff));
+}
+/* A window of VWINDOW_BYTES bytes of a row, and byte `index` (0..127, per
+   lane) of it as an int: a two-table dword permute, no gather. */
+#define VWINDOW_BYTES 128
+typedef struct vwindow {
+  __m512i lo, hi;
+} vwindow;
+static inline vwindow vload_window(const uint8_t *p) {
+  return (vwindow){_mm512_loadu_si512(p), _mm512_loadu_si512(p + 64)};
+}
+static inline vi vpick_u8(vwindow w, vi index) {
+  const vi word = _mm512_permutex2var_epi32(w.lo, _mm512_srli_epi32(index, 2), w.hi);
+  return vbyte_i(word, _mm512_and_si512(index, _mm512_set1_epi32(3)));
+}
+/* VW pixels of 4 floats: R, G, B and 0. Pixel p of the block ends up in
+   128-bit lane p / 4 of u[p % 4]; the lane shuffles put them in order. */
+static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
+  const vf z = _mm512_setzero_ps();
+  const vf rg_lo = _mm512_unpacklo_ps(r, g), rg_hi = _mm512_unpackhi_ps(r, g);
+  const vf bz_lo = _mm512_unpacklo_ps(b, z), bz_hi = _mm512_unpackhi_ps(b, z);
+  const vf u0 = _mm512_shuffle_ps(rg_lo, bz_lo, 0x44), u1 = _mm512_shuffle_ps(rg_lo, bz_lo, 0xEE);
+  const vf u2 = _mm512_shuffle_ps(rg_hi, bz_hi, 0x44), u3 = _mm512_shuffle_ps(rg_hi, bz_hi, 0xEE);
+  const vf a01 = _mm512_shuffle_f32x4(u0, u1, 0x44), a23 = _mm512_shuffle_f32x4(u2, u3, 0x44);
+  const vf b01 = _mm512_shuffle_f32x4(u0, u1, 0xEE), b23 = _mm512_shuffle_f32x4(u2, u3, 0xEE);
+  _mm512_storeu_ps(dst, _mm512_shuffle_f32x4(a01, a23, 0x88));
+  _mm512_storeu_ps(dst + 16, _mm512_shuffle_f32x4(a01, a23, 0xDD));
+  _mm512_storeu_ps(dst + 32, _mm512_shuffle_f32x4(b01, b23, 0x88));
+  _mm512_storeu_ps(dst + 48, _mm512_shuffle_f32x4(b01, b23, 0xDD));
+}
 
 #endif

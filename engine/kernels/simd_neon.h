@@ -3,6 +3,7 @@
 #define MNV3_SIMD_NEON_H
 
 #include <arm_neon.h>
+#include <stdint.h>
 #include <string.h>
 
 #define VW 4 /* floats per vector */
@@ -27,10 +28,38 @@ static inline void vstore_n(float *p, vf v, int n) {
 }
 static inline vf vfma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
 static inline vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
+static inline vf vsub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vmul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vdiv(vf a, vf b) { return vdivq_f32(a, b); }
 /* The "nm" forms return the number when one operand is NaN, like fminf. */
 static inline vf vmin(vf a, vf b) { return vminnmq_f32(a, b); }
 static inline vf vmax(vf a, vf b) { return vmaxnmq_f32(a, b); }
+
+/* Integer lanes, a byte gather and an interleaving store, for frame preprocessing.
+   NEON has no gather: the lanes are loaded one by one. */
+typedef int32x4_t vi;
+static inline vi vload_i(const int *p) { return vld1q_s32(p); }
+static inline vi vset1_i(int x) { return vdupq_n_s32(x); }
+static inline vi vmin_i(vi a, vi b) { return vminq_s32(a, b); }
+static inline vi vsub_i(vi a, vi b) { return vsubq_s32(a, b); }
+/* The 4 bytes at base + offset, little endian, per lane. */
+static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
+  int32_t at[4], word[4];
+  vst1q_s32(at, offset);
+  for (int i = 0; i < 4; i++)
+    memcpy(&word[i], base + at[i], 4);
+  return vld1q_s32(word);
+}
+static inline vf vcvt_f(vi v) { return vcvtq_f32_s32(v); }
+/* Byte `byte` (0..3, per lane) of each lane, as an int. */
+static inline vi vbyte_i(vi v, vi byte) {
+  const uint32x4_t shifted = vshlq_u32(vreinterpretq_u32_s32(v), vnegq_s32(vshlq_n_s32(byte, 3)));
+  return vreinterpretq_s32_u32(vandq_u32(shifted, vdupq_n_u32(0xff)));
+}
+/* VW pixels of 4 floats: R, G, B and 0. */
+static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
+  const float32x4x4_t pixels = {{r, g, b, vdupq_n_f32(0.0f)}};
+  vst4q_f32(dst, pixels);
+}
 
 #endif

@@ -6,8 +6,11 @@
  * needs and interpolated horizontally (cached, so an upscale converts each
  * source row once), then the two rows are blended vertically. The per-column
  * source offsets and weights are computed once per call. A pixel is one
- * 4-lane float vector (R, G, B, unused), so conversion, clamping and both
- * interpolations are one vector operation per pixel. With a thread pool the
+ * 4-lane float vector (R, G, B, unused), so the vertical blend is one vector
+ * operation per pixel. YUV rows, what cameras and decoders produce, go
+ * through the dispatched kernel mnv3_yuv_hresize_fn (many columns per
+ * instruction; kernels.h); packed RGB and gray rows are done here per
+ * pixel. With a thread pool the
  * output rows are split into one band per thread. Everything is
  * float, and the result equals converting the whole frame to RGB (clamped to
  * 0..255) and then resizing it like torch's F.interpolate(mode='bilinear',
@@ -19,6 +22,7 @@
  * Each source pixel is converted (BT.601, clamped to 0..255) before it is
  * interpolated, so a YUV frame resizes exactly like its RGB conversion. */
 #include "internal.h"
+#include "kernels.h"
 #include "preprocess.h"
 
 #include <math.h>
@@ -143,10 +147,9 @@ int mnv3_frame_validate(const mnv3_frame *frame, mnv3_error *error) {
 /* ---- sources ------------------------------------------------------------ */
 
 /* One RGB pixel as four float lanes (R, G, B, unused): a whole pixel is one
- * SSE/NEON register, so each step below is one instruction per pixel. The
- * lanes are computed with exactly the scalar operations, in the same order. */
+ * SSE/NEON register. The lanes are computed with exactly the scalar
+ * operations, in the same order. */
 typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 
 typedef enum source_kind { SOURCE_PACKED, SOURCE_YUV, SOURCE_GRAY } source_kind;
 
@@ -159,31 +162,24 @@ typedef struct source {
   int stride0, stride_u, stride_v;
   int bpp, off[3];  /* packed: bytes per pixel, R/G/B offsets */
   int chroma_step;  /* YUV: bytes between chroma samples of a row */
-  /* Byte -> float tables, so that no pixel needs an int conversion or a
-     multiply. YUV (BT.601): r = y + rv[V], g = y - gu[U] - gv[V],
-     b = y + bu[U] with y = luma[Y], as lanes: (y + (cu[U] + cv[V])) + cg[V]
-     with cu = {0, -gu, bu, 0}, cv = {rv, 0, 0, 0}, cg = {0, -gv, 0, 0};
-     adding an exact 0 or a negated term changes no result bit. Gray and
-     packed: luma[i] = i. */
-  float luma[256];
-  v4f cu[256], cv[256], cg[256];
+  int y_bytes, u_bytes, v_bytes; /* YUV: bytes of a row from y, u and v */
+  mnv3_yuv_hresize_fn yuv_hresize;
+  mnv3_yuv_coefs coefs; /* YUV */
+  float luma[256]; /* gray and packed: byte -> float without a conversion */
 } source;
 
 /* BT.601 (Kr = 0.299, Kb = 0.114). Limited range scales Y' by 255/219 after
- * removing 16 and chroma by 255/224; full range uses the codes as they are. */
-static void yuv_tables(int full_range, source *s) {
+ * removing 16 and chroma by 255/224; full range uses the codes as they are.
+ * Computed in double, each rounded once to float. */
+static void yuv_coefs(int full_range, mnv3_yuv_coefs *k) {
   const double kr = 0.299, kb = 0.114, kg = 1.0 - kr - kb;
-  double ys = full_range ? 1.0 : 255.0 / 219.0;
-  double yo = full_range ? 0.0 : 16.0;
-  double cs = full_range ? 1.0 : 255.0 / 224.0;
-  double rv = 2.0 * (1.0 - kr) * cs, gu = 2.0 * (1.0 - kb) * kb / kg * cs;
-  double gv = 2.0 * (1.0 - kr) * kr / kg * cs, bu = 2.0 * (1.0 - kb) * cs;
-  for (int i = 0; i < 256; i++) {
-    s->luma[i] = (float)(ys * (i - yo));
-    s->cu[i] = (v4f){0.0f, -(float)(gu * (i - 128)), (float)(bu * (i - 128)), 0.0f};
-    s->cv[i] = (v4f){(float)(rv * (i - 128)), 0.0f, 0.0f, 0.0f};
-    s->cg[i] = (v4f){0.0f, -(float)(gv * (i - 128)), 0.0f, 0.0f};
-  }
+  const double cs = full_range ? 1.0 : 255.0 / 224.0;
+  k->y_offset = full_range ? 0.0f : 16.0f;
+  k->y_scale = (float)(full_range ? 1.0 : 255.0 / 219.0);
+  k->rv = (float)(2.0 * (1.0 - kr) * cs);
+  k->gu = (float)(-2.0 * (1.0 - kb) * kb / kg * cs);
+  k->gv = (float)(-2.0 * (1.0 - kr) * kr / kg * cs);
+  k->bu = (float)(2.0 * (1.0 - kb) * cs);
 }
 
 static void source_init(const mnv3_frame *f, source *s) {
@@ -191,6 +187,11 @@ static void source_init(const mnv3_frame *f, source *s) {
   s->stride0 = f->strides[0];
   s->u = s->v = NULL;
   s->stride_u = s->stride_v = s->bpp = s->chroma_step = 0;
+  /* Chroma rows hold (width + 1) / 2 samples; the second plane pointer of
+     an interleaved format starts one byte in. */
+  const int chroma_w = (f->width + 1) / 2;
+  s->y_bytes = f->width;
+  s->u_bytes = s->v_bytes = chroma_w;
   switch (f->format) {
   case MNV3_PIXEL_I420:
   case MNV3_PIXEL_YV12: /* the caller hands U in planes[1] for both */
@@ -207,6 +208,8 @@ static void source_init(const mnv3_frame *f, source *s) {
     s->v = f->planes[1] + 1;
     s->stride_u = s->stride_v = f->strides[1];
     s->chroma_step = 2;
+    s->u_bytes = 2 * chroma_w;
+    s->v_bytes = 2 * chroma_w - 1;
     break;
   case MNV3_PIXEL_NV21:
     s->kind = SOURCE_YUV;
@@ -214,6 +217,8 @@ static void source_init(const mnv3_frame *f, source *s) {
     s->u = f->planes[1] + 1;
     s->stride_u = s->stride_v = f->strides[1];
     s->chroma_step = 2;
+    s->v_bytes = 2 * chroma_w;
+    s->u_bytes = 2 * chroma_w - 1;
     break;
   case MNV3_PIXEL_GRAY8:
     s->kind = SOURCE_GRAY;
@@ -224,11 +229,11 @@ static void source_init(const mnv3_frame *f, source *s) {
     packed_offsets(f->format, s->off);
     break;
   }
+  s->yuv_hresize = mnv3_kernels_get()->yuv_hresize;
   if (s->kind == SOURCE_YUV)
-    yuv_tables(f->full_range, s);
-  else
-    for (int i = 0; i < 256; i++)
-      s->luma[i] = (float)i;
+    yuv_coefs(f->full_range, &s->coefs);
+  for (int i = 0; i < 256; i++)
+    s->luma[i] = (float)i;
 }
 
 /* ---- per-column sampling ------------------------------------------------ */
@@ -288,21 +293,6 @@ static void columns_init(const source *s, const mnv3_rect *crop, int out_w,
 
 static inline v4f splat(float v) { return (v4f){v, v, v, v}; }
 
-/* max(v, 0) then min(v, 255) as the scalar clamp255 did (v > 0 ? v : 0,
- * v < 255 ? v : 255), with masks: no branch, no lane crosses. */
-static inline v4f clamp255(v4f v) {
-  const v4f zero = splat(0.0f), top = splat(255.0f);
-  v4i pos = v > zero;
-  v = (v4f)((v4i)v & pos);
-  v4i low = v < top;
-  return (v4f)(((v4i)v & low) | ((v4i)top & ~low));
-}
-
-/* The interpolated pixel w0 * p + w1 * q, lane by lane as the scalar code. */
-static inline v4f lerp(const columns *c, int x, v4f p, v4f q) {
-  return splat(c->w0[x]) * p + splat(c->w1[x]) * q;
-}
-
 /* Scalar per channel: building a vector from three scattered bytes costs
  * more than it saves. The table turns bytes into floats without int
  * conversions. */
@@ -326,29 +316,25 @@ static void hpass_gray(const source *s, int y, const columns *c, int out_w,
                        v4f *dst) {
   const uint8_t *row = s->plane0 + (size_t)y * s->stride0;
   for (int x = 0; x < out_w; x++) {
-    float v = c->w0[x] * s->luma[row[c->a0[x]]] + c->w1[x] * s->luma[row[c->a1[x]]];
+    float v = c->w0[x] * s->luma[row[c->a0[x]]] +
+              c->w1[x] * s->luma[row[c->a1[x]]];
     dst[x] = splat(v);
   }
-}
-
-static inline v4f yuv_to_rgb(const source *s, int Y, int U, int V) {
-  return clamp255((splat(s->luma[Y]) + (s->cu[U] + s->cv[V])) + s->cg[V]);
 }
 
 /* Converts each needed source pixel to RGB first (clamped), then
  * interpolates, so YUV frames resize exactly like their RGB conversion. */
 static void hpass_yuv(const source *s, int y, const columns *c, int out_w,
                       v4f *dst) {
-  const uint8_t *yrow = s->plane0 + (size_t)y * s->stride0;
   /* Chroma row y/2 covers luma rows 2k and 2k+1 (nearest upsampling). */
-  const uint8_t *urow = s->u + (size_t)(y >> 1) * s->stride_u;
-  const uint8_t *vrow = s->v + (size_t)(y >> 1) * s->stride_v;
-  for (int x = 0; x < out_w; x++) {
-    const int c0 = c->c0[x], c1 = c->c1[x];
-    v4f p = yuv_to_rgb(s, yrow[c->a0[x]], urow[c0], vrow[c0]);
-    v4f q = yuv_to_rgb(s, yrow[c->a1[x]], urow[c1], vrow[c1]);
-    dst[x] = lerp(c, x, p, q);
-  }
+  const mnv3_yuv_row row = {
+      .y = s->plane0 + (size_t)y * s->stride0,
+      .u = s->u + (size_t)(y >> 1) * s->stride_u,
+      .v = s->v + (size_t)(y >> 1) * s->stride_v,
+      .y_bytes = s->y_bytes, .u_bytes = s->u_bytes, .v_bytes = s->v_bytes,
+      .a0 = c->a0, .a1 = c->a1, .c0 = c->c0, .c1 = c->c1,
+      .w0 = c->w0, .w1 = c->w1, .coefs = &s->coefs};
+  s->yuv_hresize(&row, 0, out_w, (float *)dst);
 }
 
 /* ---- the whole pass ----------------------------------------------------- */

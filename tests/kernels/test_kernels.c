@@ -370,6 +370,70 @@ static void test_small_ops(const mnv3_kernels *v) {
     }
 }
 
+/* Output columns sampling a row of in_w source pixels at out_w columns
+   (bilinear taps as preprocess.c computes them), with chroma at `step`
+   bytes per sample (1: I420, 2: NV12). */
+static void yuv_columns(int in_w, int out_w, int step, int *a0, int *a1, int *c0,
+                        int *c1, float *w0, float *w1) {
+  const float scale = (float)in_w / (float)out_w;
+  for (int x = 0; x < out_w; x++) {
+    float src = scale * ((float)x + 0.5f) - 0.5f;
+    src = src < 0.0f ? 0.0f : src;
+    int lo = (int)src < in_w - 1 ? (int)src : in_w - 1;
+    a0[x] = lo;
+    a1[x] = lo < in_w - 1 ? lo + 1 : lo;
+    w1[x] = src - (float)lo;
+    w0[x] = 1.0f - w1[x];
+    c0[x] = (a0[x] >> 1) * step;
+    c1[x] = (a1[x] >> 1) * step;
+  }
+}
+
+/* YUV row conversion with horizontal interpolation: rows from 1 to 1920
+   pixels into 1 to 333 columns (down- and upscaling, so both the window and
+   the gather paths of a variant run, and tails shorter than a vector),
+   chroma planar and interleaved, limited and full range. Exact. */
+static void test_yuv_hresize(const mnv3_kernels *v) {
+  static const int in_widths[] = {1, 3, 5, 17, 64, 130, 257, 1920};
+  static const int out_widths[] = {1, 7, 16, 33, 100, 224, 333};
+  for (int iw = 0; iw < 8; iw++)
+    for (int ow = 0; ow < 7; ow++)
+      for (int step = 1; step <= 2; step++) {
+        const int in_w = in_widths[iw], out_w = out_widths[ow];
+        const int chroma_bytes = (in_w + 1) / 2 * step;
+        uint8_t *y = malloc((size_t)in_w), *chroma = malloc((size_t)chroma_bytes);
+        for (int i = 0; i < in_w; i++)
+          y[i] = (uint8_t)(frand() * 128.0f + 128.0f);
+        for (int i = 0; i < chroma_bytes; i++)
+          chroma[i] = (uint8_t)(frand() * 128.0f + 128.0f);
+        int *cols = malloc(4 * sizeof(int) * (size_t)out_w);
+        float *weights = alloc_floats(2 * (size_t)out_w);
+        yuv_columns(in_w, out_w, step, cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
+                    weights, weights + out_w);
+        const mnv3_yuv_coefs coefs = step == 1
+            ? (mnv3_yuv_coefs){16.0f, 255.0f / 219.0f, 1.596f, -0.392f, -0.813f, 2.017f}
+            : (mnv3_yuv_coefs){0.0f, 1.0f, 1.402f, -0.344f, -0.714f, 1.772f};
+        /* NV12: V one byte after U in the same row, one byte fewer of it. */
+        const mnv3_yuv_row row = {
+            y, chroma, step == 2 ? chroma + 1 : chroma, in_w, chroma_bytes,
+            step == 2 ? chroma_bytes - 1 : chroma_bytes,
+            cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
+            weights, weights + out_w, &coefs};
+        float *want = alloc_floats(4 * (size_t)out_w), *got = alloc_floats(4 * (size_t)out_w);
+        mnv3_kernels_ref.yuv_hresize(&row, 0, out_w, want);
+        const int split = out_w / 3; /* two calls, as a caller may split a row */
+        v->yuv_hresize(&row, 0, split, got);
+        v->yuv_hresize(&row, split, out_w, got);
+        expect_same("yuv row to rgb", v, got, want, 4 * (size_t)out_w);
+        free(y);
+        free(chroma);
+        free(cols);
+        free(weights);
+        free(want);
+        free(got);
+      }
+}
+
 int main(int argc, char **argv) {
   const mnv3_kernels *list[8];
   const int n = mnv3_kernels_available(list, 8);
@@ -386,6 +450,7 @@ int main(int argc, char **argv) {
     test_depthwise_wide(list[i]);
     test_dense(list[i]);
     test_small_ops(list[i]);
+    test_yuv_hresize(list[i]);
     printf("%s: %s\n", list[i]->isa, failed == before ? "ok" : "FAILED");
   }
   printf("%d passed, %d failed\n", passed, failed);

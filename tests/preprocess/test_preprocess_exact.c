@@ -26,26 +26,25 @@ static float clamp255(float v) {
   return v < 255.0f ? v : 255.0f;
 }
 
-/* BT.601 tables as float, built in double as the engine documents. */
-typedef struct tables {
-  float y[256], rv[256], gu[256], gv[256], bu[256];
-} tables;
+/* BT.601 coefficients as float, computed in double and rounded once, as the
+ * engine documents (kernels.h, mnv3_yuv_coefs). */
+typedef struct coefs {
+  float y_offset, y_scale, rv, gu, gv, bu;
+} coefs;
 
-static void tables_init(int full, tables *t) {
+static void coefs_init(int full, coefs *k) {
   const double kr = 0.299, kb = 0.114, kg = 1.0 - kr - kb;
-  const double ys = full ? 1.0 : 255.0 / 219.0, yo = full ? 0.0 : 16.0;
   const double cs = full ? 1.0 : 255.0 / 224.0;
-  for (int i = 0; i < 256; i++) {
-    t->y[i] = (float)(ys * (i - yo));
-    t->rv[i] = (float)(2.0 * (1.0 - kr) * cs * (i - 128));
-    t->gu[i] = (float)(2.0 * (1.0 - kb) * kb / kg * cs * (i - 128));
-    t->gv[i] = (float)(2.0 * (1.0 - kr) * kr / kg * cs * (i - 128));
-    t->bu[i] = (float)(2.0 * (1.0 - kb) * cs * (i - 128));
-  }
+  k->y_offset = full ? 0.0f : 16.0f;
+  k->y_scale = (float)(full ? 1.0 : 255.0 / 219.0);
+  k->rv = (float)(2.0 * (1.0 - kr) * cs);
+  k->gu = (float)(2.0 * (1.0 - kb) * kb / kg * cs);
+  k->gv = (float)(2.0 * (1.0 - kr) * kr / kg * cs);
+  k->bu = (float)(2.0 * (1.0 - kb) * cs);
 }
 
 /* RGB of frame pixel (x, y), as floats on 0..255. */
-static void pixel(const mnv3_frame *f, const tables *t, int x, int y, float rgb[3]) {
+static void pixel(const mnv3_frame *f, const coefs *k, int x, int y, float rgb[3]) {
   static const int offs[10][4] = {{3, 0, 1, 2}, {3, 2, 1, 0}, {4, 0, 1, 2}, {4, 2, 1, 0},
                                   {4, 1, 2, 3}, {4, 3, 2, 1}, {4, 0, 1, 2}, {4, 2, 1, 0},
                                   {4, 1, 2, 3}, {4, 3, 2, 1}};
@@ -69,10 +68,11 @@ static void pixel(const mnv3_frame *f, const tables *t, int x, int y, float rgb[
     u = c1[x / 2];
     v = f->planes[2][(size_t)(y / 2) * f->strides[2] + x / 2];
   }
-  const float yv = t->y[row[x]];
-  rgb[0] = clamp255(yv + t->rv[v]);
-  rgb[1] = clamp255(yv - t->gu[u] - t->gv[v]);
-  rgb[2] = clamp255(yv + t->bu[u]);
+  const float yv = ((float)row[x] - k->y_offset) * k->y_scale;
+  const float cu = (float)u - 128.0f, cv = (float)v - 128.0f;
+  rgb[0] = clamp255(yv + cv * k->rv);
+  rgb[1] = clamp255(yv - cu * k->gu - cv * k->gv);
+  rgb[2] = clamp255(yv + cu * k->bu);
 }
 
 static void taps(float scale, int o, int in, int *i0, int *i1, float *w0, float *w1) {
@@ -90,8 +90,8 @@ static void taps(float scale, int o, int in, int *i0, int *i1, float *w0, float 
 
 static void reference(const mnv3_frame *f, const mnv3_rect *c, const mnv3_normalize *n,
                       int oh, int ow, float *dst) {
-  tables t;
-  tables_init(f->full_range, &t);
+  coefs k;
+  coefs_init(f->full_range, &k);
   float scale[3], bias[3];
   for (int k = 0; k < 3; k++) {
     scale[k] = 1.0f / (255.0f * n->std[k]);
@@ -106,12 +106,12 @@ static void reference(const mnv3_frame *f, const mnv3_rect *c, const mnv3_normal
       int x0, x1;
       float w0, w1, p[3], q[3], r0[3], r1[3];
       taps(sx, ox, c->width, &x0, &x1, &w0, &w1);
-      pixel(f, &t, c->x + x0, c->y + y0, p);
-      pixel(f, &t, c->x + x1, c->y + y0, q);
+      pixel(f, &k, c->x + x0, c->y + y0, p);
+      pixel(f, &k, c->x + x1, c->y + y0, q);
       for (int k = 0; k < 3; k++)
         r0[k] = w0 * p[k] + w1 * q[k];
-      pixel(f, &t, c->x + x0, c->y + y1, p);
-      pixel(f, &t, c->x + x1, c->y + y1, q);
+      pixel(f, &k, c->x + x0, c->y + y1, p);
+      pixel(f, &k, c->x + x1, c->y + y1, q);
       for (int k = 0; k < 3; k++)
         r1[k] = w0 * p[k] + w1 * q[k];
       for (int k = 0; k < 3; k++)
