@@ -62,10 +62,12 @@ typedef void (*mnv3_mul_channel_fn)(const float *in, const float *gate,
                                     int pixels, int channels, float *out,
                                     float post_lo, float post_hi);
 /* Bilinear, align_corners=False, rows [row_begin, row_end) of the output;
-   out points at row row_begin (so a caller may keep only those rows). */
+   out points at row row_begin (so a caller may keep only those rows).
+   streaming: the output is not read again soon (a large final map); a
+   variant may write it around the caches. */
 typedef void (*mnv3_resize_fn)(const float *in, int in_h, int in_w,
                                int channels, float *out, int out_h, int out_w,
-                               int row_begin, int row_end);
+                               int row_begin, int row_end, int streaming);
 
 /* YUV -> RGB (BT.601 for the coefficients preprocess.c builds), in float,
    each step rounded as written:
@@ -179,10 +181,10 @@ void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
 void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
                           int channels, float *out, float post_lo, float post_hi);
 /* Bilinear, align_corners=False, rows [row_begin, row_end) of the output,
-   out pointing at row row_begin. */
+   out pointing at row row_begin; streaming is ignored. */
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
-                              int row_end);
+                              int row_end, int streaming);
 /* The reference of yuv_hresize; the SIMD variants finish a row's last
    columns (fewer than a vector) with it. */
 void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,

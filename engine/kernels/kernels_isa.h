@@ -18,7 +18,8 @@
                              float post_hi);                                   \
   void mnv3_f32_resize_bilinear__##isa(const float *in, int in_h, int in_w,    \
                                        int channels, float *out, int out_h,    \
-                                       int out_w, int row_begin, int row_end);  \
+                                       int out_w, int row_begin, int row_end,   \
+                                       int streaming);                          \
   void mnv3_u8_yuv_rgb_hresize__##isa(const mnv3_yuv_row *row, int x_begin,   \
                                       int x_end, float *dst);
 

@@ -154,7 +154,8 @@ void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
 
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
-                              int row_end) {
+                              int row_end, int streaming) {
+  (void)streaming; /* a hint for the SIMD variants */
   for (int oy = row_begin; oy < row_end; oy++) {
     int y0, y1;
     float ly;

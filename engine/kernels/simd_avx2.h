@@ -24,6 +24,10 @@ static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
 static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline vf vload_n(const float *p, int n) { return _mm256_maskload_ps(p, vmask(n)); }
 static inline void vstore_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, vmask(n), v); }
+/* A store that bypasses the caches (p 32-byte aligned), and the fence that
+   orders such stores before what follows. */
+static inline void vstream(float *p, vf v) { _mm256_stream_ps(p, v); }
+static inline void vstream_fence(void) { _mm_sfence(); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }

@@ -22,6 +22,10 @@ static inline vf vload_n(const float *p, int n) {
 static inline void vstore_n(float *p, vf v, int n) {
   _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
 }
+/* A store that bypasses the caches (p 64-byte aligned), and the fence that
+   orders such stores before what follows. */
+static inline void vstream(float *p, vf v) { _mm512_stream_ps(p, v); }
+static inline void vstream_fence(void) { _mm_sfence(); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }

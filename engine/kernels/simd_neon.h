@@ -26,6 +26,9 @@ static inline void vstore_n(float *p, vf v, int n) {
   vst1q_f32(buf, v);
   memcpy(p, buf, (size_t)n * sizeof *p);
 }
+/* NEON has no store that bypasses the caches: a plain store, no fence. */
+static inline void vstream(float *p, vf v) { vst1q_f32(p, v); }
+static inline void vstream_fence(void) {}
 static inline vf vfma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
 static inline vf vadd(vf a, vf b) { return vaddq_f32(a, b); }
 static inline vf vsub(vf a, vf b) { return vsubq_f32(a, b); }

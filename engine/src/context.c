@@ -169,7 +169,8 @@ static void run_mask_band(void *context, size_t band) {
   const int begin = (int)band * t->band_rows;
   const int end = begin + t->band_rows < t->out_h ? begin + t->band_rows : t->out_h;
   for (int oy = begin; oy < end; oy++) {
-    t->k->resize(t->in, t->in_h, t->in_w, t->classes, row, t->out_h, t->out_w, oy, oy + 1);
+    t->k->resize(t->in, t->in_h, t->in_w, t->classes, row, t->out_h, t->out_w, oy, oy + 1,
+                 0);
     argmax_row(row, t->out_w, t->classes, t->mask + (size_t)oy * t->mask_stride);
   }
 }

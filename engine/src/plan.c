@@ -322,6 +322,7 @@ typedef struct small_task {
   float *out;
   int in_h, in_w, c, out_h, out_w;
   float post_lo, post_hi;
+  int streaming; /* resize: write the output around the caches */
 } small_task;
 
 static void run_pool_channels(void *context, size_t channel, size_t channels) {
@@ -340,8 +341,12 @@ static void run_mul_rows(void *context, size_t row, size_t rows) {
 static void run_resize_rows(void *context, size_t row, size_t rows) {
   const small_task *t = context;
   t->k->resize(t->in, t->in_h, t->in_w, t->c, t->out + row * t->out_w * t->c,
-               t->out_h, t->out_w, (int)row, (int)(row + rows));
+               t->out_h, t->out_w, (int)row, (int)(row + rows), t->streaming);
 }
+
+/* Outputs from this size on are written around the caches (larger than
+   any L2, and most of an L3 share). */
+#define STREAM_MIN_BYTES (8u << 20)
 
 /* Tasks per thread: enough to balance, few enough to keep overhead low. */
 #define TASKS_PER_THREAD 4
@@ -433,8 +438,12 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       break;
     }
     case MNV3_OP_RESIZE: {
+      /* The network's output, when it is larger than the caches, goes
+         around them: nothing reads it during this run. */
+      const size_t out_bytes = (size_t)o->h * o->w * o->c * sizeof(float);
       small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
-                      o->h, o->w, 0.0f, 0.0f};
+                      o->h, o->w, 0.0f, 0.0f,
+                      s->out == plan->output && out_bytes >= STREAM_MIN_BYTES};
       pthreadpool_parallelize_1d_tile_1d(pool, run_resize_rows, &t, (size_t)o->h,
                                          row_tile(threads, o->h), flags);
       break;

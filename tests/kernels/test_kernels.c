@@ -357,10 +357,15 @@ static void test_small_ops(const mnv3_kernels *v) {
 
       const int oh = 2 * h + 3, ow = 3 * w + 1;
       float *rwant = alloc_floats((size_t)oh * ow * c), *rgot = alloc_floats((size_t)oh * ow * c);
-      mnv3_kernels_ref.resize(in, h, w, c, rwant, oh, ow, 0, oh);
-      for (int r = 0; r < oh; r += 4)
-        v->resize(in, h, w, c, rgot + (size_t)r * ow * c, oh, ow, r, r + 4 < oh ? r + 4 : oh);
-      expect_same("bilinear resize", v, rgot, rwant, (size_t)oh * ow * c);
+      mnv3_kernels_ref.resize(in, h, w, c, rwant, oh, ow, 0, oh, 0);
+      for (int streaming = 0; streaming < 2; streaming++) {
+        memset(rgot, 0, (size_t)oh * ow * c * sizeof *rgot);
+        for (int r = 0; r < oh; r += 4)
+          v->resize(in, h, w, c, rgot + (size_t)r * ow * c, oh, ow, r, r + 4 < oh ? r + 4 : oh,
+                    streaming);
+        expect_same(streaming ? "bilinear resize, streaming" : "bilinear resize", v, rgot, rwant,
+                    (size_t)oh * ow * c);
+      }
       free(rwant);
       free(rgot);
       free(in);
