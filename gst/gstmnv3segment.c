@@ -349,9 +349,12 @@ draw_mask (GstMnv3Segment * self, GstVideoFrame * frame,
 
   gst_mnv3_filter_wrap_frame (GST_MNV3_FILTER (self), frame, &target, planes);
   gst_buffer_map (self->mask, &map, GST_MAP_READ);
-  if (mnv3_blend_mask (&target, planes, &self->placement, map.data,
-          self->mask_width, self->mask_height, self->mask_width,
-          (const uint8_t (*)[3]) self->colors, self->enabled, (float) alpha,
+  /* The rows are split over the context's threads: inference is over and
+   * this (streaming) thread owns the context meanwhile. */
+  if (mnv3_blend_mask (GST_MNV3_FILTER (self)->context, &target, planes,
+          &self->placement, map.data, self->mask_width, self->mask_height,
+          self->mask_width, (const uint8_t (*)[3]) self->colors,
+          self->enabled, (float) alpha,
           mode == GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY, &err) != 0)
     GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not draw the mask: %s",
             err.message), (NULL));

@@ -11,11 +11,17 @@
  * Cb/Cr per chroma sample with the class at the top-left pixel of its 2x2
  * block. A chroma sample is shared by its whole block, so it is blended only
  * when the block (clipped to the frame) lies inside dest: nothing outside
- * dest ever changes. */
+ * dest ever changes.
+ *
+ * Every byte is out = (in * keep + add) >> 8 with its class's weights, and
+ * a disabled class's bytes are left alone, whichever of the two ways below a
+ * row takes and however the rows are split over threads: the result does
+ * not depend on either. */
 #include "internal.h"
 #include "preprocess.h"
 
 #include <math.h>
+#include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,19 +108,135 @@ static void columns_init(int *col, int dest_w, int mask_w) {
   }
 }
 
+/* The mask columns one axis of a row reads (dest columns, or chroma
+ * samples): positions [pos[k], pos[k + 1]) read mask column first + k, for
+ * k < span (none of them when the mask is downscaled past column k). */
+typedef struct axis {
+  const int *map; /* mask column of each position */
+  int n;          /* positions */
+  int first, span;
+  int *pos;       /* span + 1 entries */
+} axis;
+
+static void axis_init(axis *ax, const int *map, int n, int *pos) {
+  const int first = map[0], span = map[n - 1] - first + 1;
+  for (int k = 0, j = 0; k <= span; k++) {
+    while (j < n && map[j] < first + k)
+      j++;
+    pos[k] = j;
+  }
+  *ax = (axis){map, n, first, span, pos};
+}
+
+/* ---- runs of one class -------------------------------------------------- */
+
+/* A row whose mask row has long runs of one class is blended run by run
+ * with constant weights: no per-byte weights to build or load, and a
+ * disabled class's run is skipped, neither read nor written. A row cut into
+ * many short runs (a noisy mask) is cheaper through the per-byte lines
+ * below: a loop per short run costs a mispredicted branch each. */
+#define MIN_MEAN_RUN 12 /* positions per run, on average, to go run by run */
+
+typedef struct run {
+  int begin, end; /* axis positions */
+  int cls;
+} run;
+
+/* Index of the first of p[i + 1 .. count - 1] whose class differs from
+ * p[i], or count. */
+static int run_end(const uint8_t *p, int i, int count) {
+  const uint8_t c = p[i];
+  int j = i + 1;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* Eight mask bytes at a time: a run of a real mask is tens of columns. */
+  const uint64_t rep = 0x0101010101010101u * c;
+  for (; j + 8 <= count; j += 8) {
+    uint64_t w;
+    memcpy(&w, p + j, 8);
+    w ^= rep;
+    if (w)
+      return j + __builtin_ctzll(w) / 8;
+  }
+#endif
+  while (j < count && p[j] == c)
+    j++;
+  return j;
+}
+
+/* How many times the class changes over the mask columns ax spans:
+ * branch-free and vectorised, so that a noisy row costs little before it
+ * goes to the lines. It bounds the runs along ax, and those of the chroma
+ * axis too, whose columns lie within the luma axis's: the luma count
+ * decides for both. */
+static int class_changes(const axis *ax, const uint8_t *mrow) {
+  const uint8_t *p = mrow + ax->first;
+  int changes = 0;
+  for (int i = 1; i < ax->span; i++)
+    changes += p[i] != p[i - 1];
+  return changes;
+}
+
+/* The runs of mask row mrow along ax into runs[]; -1 when there are more
+ * than max_runs (the row is blended through lines then). */
+static int runs_scan(const axis *ax, const uint8_t *mrow, run *runs, int max_runs) {
+  const uint8_t *p = mrow + ax->first;
+  int nruns = 0;
+  for (int i = 0; i < ax->span;) {
+    const int j = run_end(p, i, ax->span);
+    if (ax->pos[i] < ax->pos[j]) { /* no position reads a skipped column */
+      if (nruns == max_runs)
+        return -1;
+      runs[nruns++] = (run){ax->pos[i], ax->pos[j], p[i]};
+    }
+    i = j;
+  }
+  return nruns;
+}
+
+/* ---- per-byte arithmetic ------------------------------------------------ */
+
+/* keep + colour weight = 256 keeps in * keep + add below 65536: plain
+ * 16-bit arithmetic on contiguous bytes, which the compiler vectorises. */
+static inline void blend_bytes(uint8_t *restrict p, const uint16_t *restrict keep,
+                               const uint16_t *restrict add, int n) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
+}
+
+/* One class on one-byte samples: both weights constant. */
+static void blend_const(uint8_t *restrict p, int n, uint16_t keep, uint16_t add) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)((uint16_t)(p[i] * keep + add) >> 8);
+}
+
+/* One class on multi-byte pixels (packed RGB, interleaved chroma): the
+ * weights repeat every pixel, so a pattern of PATTERN bytes (a whole number
+ * of 2-, 3- and 4-byte pixels) is applied block by block from the run's
+ * first pixel. */
+#define PATTERN 48
+
+typedef struct pattern {
+  uint16_t keep[PATTERN];
+  uint16_t (*add)[PATTERN]; /* per class, built on first use */
+  uint8_t built[256];
+} pattern;
+
+static void blend_pattern(uint8_t *restrict p, int n, const uint16_t *restrict keep,
+                          const uint16_t *restrict add) {
+  int i = 0;
+  for (; i + PATTERN <= n; i += PATTERN)
+    blend_bytes(p + i, keep, add, PATTERN);
+  blend_bytes(p + i, keep, add, n - i);
+}
+
 /* ---- per-byte lines ------------------------------------------------------ */
 
-/* Every frame row that maps to the same mask row blends with the same
- * per-byte weights: out = (in * keep + add) >> 8, where a disabled class (or
- * an alpha/padding byte) has keep 256 and add 0, which leaves the byte as it
- * was. The weights of a row are built once per mask row (a 256-row mask on
- * a 1080-row frame: once per 4.2 rows), and the per-row loop is plain 16-bit
- * arithmetic on contiguous bytes, which the compiler vectorises.
- * keep + colour weight = 256 keeps in * keep + add below 65536. */
+/* A row cut into short runs is blended with per-byte weight lines: every
+ * frame row that maps to the same mask row has the same weights, built once
+ * per mask row (a 256-row mask on a 1080-row frame: once per 4.2 rows). */
 typedef struct line {
   uint16_t *keep, *add;   /* plane 0 (packed, luma) or the chroma plane(s) */
   uint16_t *keep2, *add2; /* the V plane of I420/YV12 */
-  int mask_row;           /* the mask row the weights hold, or -1 */
 } line;
 
 /* One entry of weights per line entry, entry j reading mask column map[j].
@@ -160,14 +282,6 @@ static void fill_packed(const int *map, int n, const uint8_t *mrow, const blend_
   }
 }
 
-static void blend_bytes(uint8_t *restrict p, const uint16_t *restrict keep,
-                        const uint16_t *restrict add, int n) {
-  for (int i = 0; i < n; i++)
-    p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
-}
-
-/* ---- per format family -------------------------------------------------- */
-
 static void packed_rgb_offsets(mnv3_pixel_format format, int off[3]) {
   switch (format) {
   case MNV3_PIXEL_BGR: case MNV3_PIXEL_BGRX: case MNV3_PIXEL_BGRA:
@@ -185,88 +299,195 @@ static void packed_rgb_offsets(mnv3_pixel_format format, int off[3]) {
   }
 }
 
-static void blend_packed(const mnv3_frame *f, uint8_t *plane, const mask_map *m,
-                         const blend_table *t, line *l) {
-  const int bpp = mnv3_packed_pixel_bytes(f->format);
-  int off[3];
-  packed_rgb_offsets(f->format, off);
-  for (int y = m->dest.y; y < m->dest.y + m->dest.height; y++) {
-    int my = mask_row_index(m, y);
-    if (my != l->mask_row) {
-      fill_packed(m->col, m->dest.width, m->mask + (size_t)my * m->stride, t, off, bpp,
-                  l->keep, l->add);
-      l->mask_row = my;
+/* ---- one call's shared state and its bands ------------------------------ */
+
+typedef enum family { PACKED, LUMA_ONLY, PLANAR_YUV, SEMI_PLANAR_YUV } family;
+
+typedef struct job {
+  const mnv3_frame *f;
+  uint8_t *planes[3]; /* I420/YV12: U in planes[1] */
+  family fam;
+  mask_map m;
+  const blend_table *t;
+  int bpp, off[3];    /* packed */
+  int first_k;        /* interleaved chroma: table channel of the first byte */
+  axis luma, chroma;  /* chroma: samples cx0 .. cx0 + chroma.n - 1 */
+  int cx0, cy0, cy1;
+  int y_base, band_rows, nbands; /* bands of frame rows from y_base (even) */
+  size_t line_entries;           /* per line, per band */
+  uint8_t *undone;               /* per band: its scratch could not be had */
+} job;
+
+/* Per-band scratch: lines, runs and the pixel pattern. */
+typedef struct band_scratch {
+  line l;
+  run *runs;
+  int max_runs;
+  pattern pat;
+} band_scratch;
+
+static size_t scratch_bytes(const job *j) {
+  size_t max_runs = (size_t)j->luma.n / MIN_MEAN_RUN + 1;
+  return 4 * j->line_entries * sizeof(uint16_t) + (max_runs + 1) * sizeof(run) +
+         (j->fam == PACKED || j->fam == SEMI_PLANAR_YUV ? 256 * PATTERN * sizeof(uint16_t) : 0);
+}
+
+static void scratch_init(const job *j, band_scratch *s, void *mem) {
+  uint16_t *w = mem;
+  const size_t e = j->line_entries;
+  s->l = (line){w, w + e, w + 2 * e, w + 3 * e};
+  s->runs = (run *)(w + 4 * e); /* 4 * e uint16: 8-byte aligned as e is even */
+  s->max_runs = j->luma.n / MIN_MEAN_RUN + 1;
+  s->pat.add = (uint16_t(*)[PATTERN])(s->runs + s->max_runs + 1);
+  memset(s->pat.built, 0, sizeof s->pat.built);
+  if (j->fam == PACKED)
+    for (int b = 0; b < PATTERN; b++) {
+      const int o = b % j->bpp;
+      s->pat.keep[b] = o == j->off[0] || o == j->off[1] || o == j->off[2] ? j->t->keep : 256;
     }
-    blend_bytes(plane + (size_t)y * f->strides[0] + (size_t)m->dest.x * bpp, l->keep,
-                l->add, m->dest.width * bpp);
-  }
+  else
+    for (int b = 0; b < PATTERN; b++)
+      s->pat.keep[b] = j->t->keep;
 }
 
-/* Luma of YUV and GRAY8 frames: channel 0 of the table. */
-static void blend_luma(const mnv3_frame *f, uint8_t *plane, const mask_map *m,
-                       const blend_table *t, line *l) {
-  for (int y = m->dest.y; y < m->dest.y + m->dest.height; y++) {
-    int my = mask_row_index(m, y);
-    if (my != l->mask_row) {
-      fill_plain(m->col, m->dest.width, m->mask + (size_t)my * m->stride, t->weights[0],
-                 l->keep, l->add);
-      l->mask_row = my;
-    }
-    blend_bytes(plane + (size_t)y * f->strides[0] + m->dest.x, l->keep, l->add,
-                m->dest.width);
-  }
-}
-
-/* First and one-past-last chroma index along one axis whose luma block
- * [2i, min(2i + 1, side - 1)] lies inside [lo, lo + len). */
-static void chroma_span(int lo, int len, int side, int *first, int *end) {
-  int last = lo + len - 1;
-  *first = (lo + 1) / 2;
-  /* The frame's last block may be one pixel wide: it counts when dest
-     reaches the frame's edge. */
-  *end = last == side - 1 ? last / 2 + 1 : (last + 1) / 2;
-  if (*end < *first)
-    *end = *first;
-}
-
-/* Chroma: a sample follows the class at its block's top-left pixel; `map`
- * (scratch, one int per sample) gets each sample's mask column. NV12/NV21
- * interleave U and V: one line of 2 bytes per sample; I420/YV12 have a line
- * per plane. */
-static void blend_chroma(const mnv3_frame *f, uint8_t *const planes[3], const mask_map *m,
-                         int *map, const blend_table *t, line *l) {
-  int cx0, cx1, cy0, cy1;
-  chroma_span(m->dest.x, m->dest.width, f->width, &cx0, &cx1);
-  chroma_span(m->dest.y, m->dest.height, f->height, &cy0, &cy1);
-  const int n = cx1 - cx0;
-  if (n <= 0)
-    return;
-  for (int i = 0; i < n; i++)
-    map[i] = m->col[2 * (cx0 + i) - m->dest.x];
-  const int interleaved = f->format == MNV3_PIXEL_NV12 || f->format == MNV3_PIXEL_NV21;
-  /* Table channel of the first byte of a sample: U is channel 1, V 2. */
-  const int first_k = f->format == MNV3_PIXEL_NV21 ? 2 : 1;
-  for (int cy = cy0; cy < cy1; cy++) {
-    int my = mask_row_index(m, 2 * cy);
-    const uint8_t *mrow = m->mask + (size_t)my * m->stride;
-    if (my != l->mask_row) {
-      if (interleaved) {
-        fill_pairs(map, n, mrow, t->weights[first_k], t->weights[3 - first_k], l->keep,
-                   l->add);
+/* The pattern of adds of class c (packed RGB or interleaved chroma). */
+static const uint16_t *pattern_add(const job *j, pattern *pat, int c) {
+  uint16_t *add = pat->add[c];
+  if (!pat->built[c]) {
+    const uint16_t *a = j->t->add[c];
+    for (int b = 0; b < PATTERN; b++) {
+      if (j->fam == PACKED) {
+        const int o = b % j->bpp;
+        add[b] = o == j->off[0] ? a[0] : o == j->off[1] ? a[1] : o == j->off[2] ? a[2] : 0;
       } else {
-        fill_plain(map, n, mrow, t->weights[1], l->keep, l->add);
-        fill_plain(map, n, mrow, t->weights[2], l->keep2, l->add2);
+        add[b] = b % 2 == 0 ? a[j->first_k] : a[3 - j->first_k];
       }
-      l->mask_row = my;
     }
-    if (interleaved) {
-      blend_bytes(planes[1] + (size_t)cy * f->strides[1] + 2 * (size_t)cx0, l->keep,
-                  l->add, 2 * n);
-    } else { /* I420, YV12: the caller hands U in planes[1] */
-      blend_bytes(planes[1] + (size_t)cy * f->strides[1] + cx0, l->keep, l->add, n);
-      blend_bytes(planes[2] + (size_t)cy * f->strides[2] + cx0, l->keep2, l->add2, n);
+    pat->built[c] = 1;
+  }
+  return add;
+}
+
+/* Frame rows [y0, y1) of plane 0 (packed, luma, GRAY8). */
+static void band_plane0(const job *j, band_scratch *s, int y0, int y1) {
+  const mask_map *m = &j->m;
+  const blend_table *t = j->t;
+  const int bpp = j->fam == PACKED ? j->bpp : 1;
+  int cur = -1, nruns = 0;
+  for (int y = y0; y < y1; y++) {
+    const int my = mask_row_index(m, y);
+    const uint8_t *mrow = m->mask + (size_t)my * m->stride;
+    if (my != cur) {
+      nruns = class_changes(&j->luma, mrow) < s->max_runs
+                  ? runs_scan(&j->luma, mrow, s->runs, s->max_runs)
+                  : -1;
+      if (nruns < 0) {
+        if (j->fam == PACKED)
+          fill_packed(m->col, m->dest.width, mrow, t, j->off, bpp, s->l.keep, s->l.add);
+        else
+          fill_plain(m->col, m->dest.width, mrow, t->weights[0], s->l.keep, s->l.add);
+      }
+      cur = my;
+    }
+    uint8_t *row = j->planes[0] + (size_t)y * j->f->strides[0] + (size_t)m->dest.x * bpp;
+    if (nruns < 0) {
+      blend_bytes(row, s->l.keep, s->l.add, m->dest.width * bpp);
+      continue;
+    }
+    for (int r = 0; r < nruns; r++) {
+      const run *u = &s->runs[r];
+      if (!t->on[u->cls])
+        continue;
+      if (j->fam == PACKED)
+        blend_pattern(row + (size_t)u->begin * bpp, (u->end - u->begin) * bpp,
+                      s->pat.keep, pattern_add(j, &s->pat, u->cls));
+      else
+        blend_const(row + u->begin, u->end - u->begin, t->keep, t->add[u->cls][0]);
     }
   }
+}
+
+/* Chroma rows [cy0, cy1): a sample follows the class at its block's top-left
+ * pixel. NV12/NV21 interleave U and V (2 bytes per sample); I420/YV12 have a
+ * plane each. */
+static void band_chroma(const job *j, band_scratch *s, int cy0, int cy1) {
+  const mask_map *m = &j->m;
+  const blend_table *t = j->t;
+  const int n = j->chroma.n, interleaved = j->fam == SEMI_PLANAR_YUV;
+  int cur = -1, nruns = 0;
+  for (int cy = cy0; cy < cy1; cy++) {
+    const int my = mask_row_index(m, 2 * cy);
+    const uint8_t *mrow = m->mask + (size_t)my * m->stride;
+    if (my != cur) {
+      const int max_runs = n / MIN_MEAN_RUN + 1;
+      nruns = class_changes(&j->luma, mrow) < max_runs
+                  ? runs_scan(&j->chroma, mrow, s->runs, max_runs)
+                  : -1;
+      if (nruns < 0) {
+        if (interleaved) {
+          fill_pairs(j->chroma.map, n, mrow, t->weights[j->first_k],
+                     t->weights[3 - j->first_k], s->l.keep, s->l.add);
+        } else {
+          fill_plain(j->chroma.map, n, mrow, t->weights[1], s->l.keep, s->l.add);
+          fill_plain(j->chroma.map, n, mrow, t->weights[2], s->l.keep2, s->l.add2);
+        }
+      }
+      cur = my;
+    }
+    uint8_t *u = j->planes[1] + (size_t)cy * j->f->strides[1] + (size_t)j->cx0 * (interleaved ? 2 : 1);
+    uint8_t *v = interleaved ? NULL : j->planes[2] + (size_t)cy * j->f->strides[2] + j->cx0;
+    if (nruns < 0) {
+      if (interleaved) {
+        blend_bytes(u, s->l.keep, s->l.add, 2 * n);
+      } else {
+        blend_bytes(u, s->l.keep, s->l.add, n);
+        blend_bytes(v, s->l.keep2, s->l.add2, n);
+      }
+      continue;
+    }
+    for (int r = 0; r < nruns; r++) {
+      const run *w = &s->runs[r];
+      if (!t->on[w->cls])
+        continue;
+      if (interleaved) {
+        blend_pattern(u + 2 * (size_t)w->begin, 2 * (w->end - w->begin), s->pat.keep,
+                      pattern_add(j, &s->pat, w->cls));
+      } else {
+        blend_const(u + w->begin, w->end - w->begin, t->keep, t->add[w->cls][1]);
+        blend_const(v + w->begin, w->end - w->begin, t->keep, t->add[w->cls][2]);
+      }
+    }
+  }
+}
+
+/* Band b: frame rows [y_base + b * band_rows, + band_rows) within dest, and
+ * the chroma rows whose top luma row lies there (band_rows is even, so a
+ * chroma row stays with both its luma rows). */
+static void band_run(const job *j, size_t b, void *mem) {
+  band_scratch s;
+  scratch_init(j, &s, mem);
+  const int lo = j->y_base + (int)b * j->band_rows, hi = lo + j->band_rows;
+  const int dy0 = j->m.dest.y, dy1 = dy0 + j->m.dest.height;
+  band_plane0(j, &s, lo > dy0 ? lo : dy0, hi < dy1 ? hi : dy1);
+  if (j->fam == PLANAR_YUV || j->fam == SEMI_PLANAR_YUV) {
+    const int c0 = lo / 2 > j->cy0 ? lo / 2 : j->cy0, c1 = hi / 2 < j->cy1 ? hi / 2 : j->cy1;
+    if (c0 < c1)
+      band_chroma(j, &s, c0, c1);
+  }
+}
+
+static void band_task(void *arg, size_t b) {
+  const job *j = arg;
+  /* A band's scratch is its own: some kB (the lines, runs and patterns),
+     from this thread's heap arena. A band that cannot have it is left
+     untouched and redone by the caller. */
+  void *mem = malloc(scratch_bytes(j));
+  if (!mem) {
+    j->undone[b] = 1;
+    return;
+  }
+  band_run(j, b, mem);
+  free(mem);
 }
 
 /* ---- entry -------------------------------------------------------------- */
@@ -305,7 +526,47 @@ static int check_args(const mnv3_frame *frame, uint8_t *const planes[3],
   return 0;
 }
 
-int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
+/* First and one-past-last chroma index along one axis whose luma block
+ * [2i, min(2i + 1, side - 1)] lies inside [lo, lo + len). */
+static void chroma_span(int lo, int len, int side, int *first, int *end) {
+  int last = lo + len - 1;
+  *first = (lo + 1) / 2;
+  /* The frame's last block may be one pixel wide: it counts when dest
+     reaches the frame's edge. */
+  *end = last == side - 1 ? last / 2 + 1 : (last + 1) / 2;
+  if (*end < *first)
+    *end = *first;
+}
+
+/* Splitting pays for the pool's wake-up only on a large enough rectangle. */
+#define MIN_POOL_PIXELS 32768
+#define MIN_BAND_ROWS 16
+#define MAX_BANDS 64
+
+static void plan_bands(job *j, struct pthreadpool *pool) {
+  const mnv3_rect *d = &j->m.dest;
+  j->y_base = d->y & ~1;
+  const int rows = d->y + d->height - j->y_base;
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  if (threads < 2 || (int64_t)d->width * d->height < MIN_POOL_PIXELS) {
+    j->band_rows = rows + (rows & 1);
+    j->nbands = 1;
+    return;
+  }
+  /* A few bands per thread: the pool hands them out as threads finish, so
+     a band of mostly skipped (disabled) rows does not leave one idle. */
+  int band_rows = (int)((rows + 4 * threads - 1) / (4 * threads));
+  if (band_rows < MIN_BAND_ROWS)
+    band_rows = MIN_BAND_ROWS;
+  band_rows += band_rows & 1;
+  if ((rows + band_rows - 1) / band_rows > MAX_BANDS)
+    band_rows = (rows + MAX_BANDS - 1) / MAX_BANDS + 1;
+  band_rows += band_rows & 1;
+  j->band_rows = band_rows;
+  j->nbands = (rows + band_rows - 1) / band_rows;
+}
+
+int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const planes[3],
                     const mnv3_rect *dest, const uint8_t *mask,
                     int mask_width, int mask_height, int mask_stride,
                     const uint8_t colors[256][3], const uint8_t *enabled,
@@ -321,39 +582,72 @@ int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
   if (a == 0)
     return 0; /* nothing would change */
 
-  /* One allocation: the column map, a chroma map, and lines of weights (up
-     to 4 bytes per dest pixel). */
-  const size_t w = (size_t)dest->width, line_entries = 4 * w;
-  int *col = malloc(2 * w * sizeof(int) + 4 * line_entries * sizeof(uint16_t));
-  if (!col)
-    return mnv3_fail(error, "blend: out of memory for a %d-wide mask row",
-                     dest->width);
-  columns_init(col, dest->width, mask_width);
-  int *chroma_map = col + w;
-  uint16_t *mem = (uint16_t *)(col + 2 * w); /* malloc'd: no declared type */
-  line l = {mem, mem + line_entries, mem + 2 * line_entries, mem + 3 * line_entries, -1};
-  mask_map m = {mask, mask_stride, mask_width, mask_height, *dest, col};
-
-  blend_table table;
-  blend_table *t = &table;
-  table_init(t, frame, colors, enabled, a);
-
+  job j = {.f = frame, .planes = {planes[0], planes[1], planes[2]}};
   switch (frame->format) {
-  case MNV3_PIXEL_I420:
-  case MNV3_PIXEL_YV12:
-  case MNV3_PIXEL_NV12:
-  case MNV3_PIXEL_NV21:
-    blend_luma(frame, planes[0], &m, t, &l);
-    l.mask_row = -1;
-    blend_chroma(frame, planes, &m, chroma_map, t, &l);
+  case MNV3_PIXEL_I420: case MNV3_PIXEL_YV12:
+    j.fam = PLANAR_YUV;
+    break;
+  case MNV3_PIXEL_NV12: case MNV3_PIXEL_NV21:
+    j.fam = SEMI_PLANAR_YUV;
     break;
   case MNV3_PIXEL_GRAY8:
-    blend_luma(frame, planes[0], &m, t, &l);
+    j.fam = LUMA_ONLY;
     break;
   default:
-    blend_packed(frame, planes[0], &m, t, &l);
+    j.fam = PACKED;
+    j.bpp = mnv3_packed_pixel_bytes(frame->format);
+    packed_rgb_offsets(frame->format, j.off);
     break;
   }
+  /* Read by every band: the column maps, and where each mask column lands. */
+  const size_t w = (size_t)dest->width;
+  const size_t mw = (size_t)mask_width;
+  int *col = malloc((2 * w + 2 * mw + 4) * sizeof(int) + MAX_BANDS);
+  if (!col)
+    return mnv3_fail(error, "blend: out of memory for a %d-wide mask row", dest->width);
+  int *cmap = col + w, *pos = cmap + w, *cpos = pos + mw + 2;
+  j.undone = (uint8_t *)(cpos + mw + 2);
+  columns_init(col, dest->width, mask_width);
+  axis_init(&j.luma, col, dest->width, pos);
+
+  j.m = (mask_map){mask, mask_stride, mask_width, mask_height, *dest, col};
+  blend_table table;
+  table_init(&table, frame, colors, enabled, a);
+  j.t = &table;
+  j.line_entries = w * (j.fam == PACKED ? (size_t)j.bpp : 1);
+  j.line_entries += j.line_entries & 1;
+  j.chroma.n = 0;
+  if (j.fam == PLANAR_YUV || j.fam == SEMI_PLANAR_YUV) {
+    int cx1;
+    chroma_span(dest->x, dest->width, frame->width, &j.cx0, &cx1);
+    chroma_span(dest->y, dest->height, frame->height, &j.cy0, &j.cy1);
+    const int n = cx1 - j.cx0;
+    if (n > 0 && j.cy1 > j.cy0) {
+      for (int i = 0; i < n; i++)
+        cmap[i] = col[2 * (j.cx0 + i) - dest->x];
+      axis_init(&j.chroma, cmap, n, cpos);
+    } else {
+      j.cy1 = j.cy0; /* no whole block inside dest */
+    }
+    j.first_k = frame->format == MNV3_PIXEL_NV21 ? 2 : 1;
+  }
+
+  struct pthreadpool *pool = ctx ? mnv3_context_pool(ctx) : NULL;
+  plan_bands(&j, pool);
+  /* The caller's scratch, had before anything is written: it runs the one
+     band, or redoes a band whose thread could not allocate its own. */
+  void *mem = malloc(scratch_bytes(&j));
+  if (!mem) {
+    free(col);
+    return mnv3_fail(error, "blend: out of memory for a %d-wide mask row", dest->width);
+  }
+  memset(j.undone, j.nbands == 1, (size_t)j.nbands);
+  if (j.nbands > 1)
+    pthreadpool_parallelize_1d(pool, band_task, &j, (size_t)j.nbands, 0);
+  for (int b = 0; b < j.nbands; b++)
+    if (j.undone[b])
+      band_run(&j, (size_t)b, mem);
+  free(mem);
   free(col);
   return 0;
 }

@@ -412,3 +412,7 @@ void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, 
   for (int y = 0; y < t->h; y++)
     argmax_row(scores + (size_t)y * t->w * t->c, t->w, t->c, mask + (size_t)y * stride);
 }
+
+struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx) {
+  return ctx->pool;
+}

@@ -150,4 +150,11 @@ int mnv3_preprocess(const mnv3_frame *frame, const mnv3_rect *crop,
                     const mnv3_normalize *norm, int out_height, int out_width,
                     float *dst, mnv3_error *error);
 
+/* ---- contexts (context.c) ---------------------------------------------- */
+
+struct pthreadpool;
+/* The context's thread pool, NULL for a one-thread context: for engine parts
+ * that split a call's work over the context's threads (mnv3_blend_mask). */
+struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx);
+
 #endif

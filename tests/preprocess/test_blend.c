@@ -9,7 +9,9 @@
  *     Y (YUV, GRAY8) and Cb/Cr within 1;
  *   - alpha 0.5 gives the mean within 1;
  *   - a YUV chroma sample changes only when its whole 2x2 block is in dest,
- *     following the class at the block's top-left pixel.
+ *     following the class at the block's top-left pixel;
+ *   - with a context of 2 and of 3 threads (the rows split into bands), the
+ *     frame is byte for byte the one of the calling thread alone.
  */
 #include "internal.h"
 
@@ -253,6 +255,43 @@ static void verify(const scene *s, int mode) {
   }
 }
 
+/* Contexts of 2 and 3 threads (a context needs a model: the TF-slim
+ * MobileNetV3-Small of the shared folder). */
+static mnv3_context *contexts[2];
+
+/* The same blend through each threaded context, from the same original
+ * bytes: every plane must equal the calling thread's result. */
+static void check_threads(const scene *s, const mnv3_rect *dest, int mw,
+                          int mh, float alpha, int mask_only) {
+  const char *name = names[s->frame.format];
+  for (int t = 0; t < 2; t++) {
+    uint8_t *copy[3] = {NULL, NULL, NULL};
+    for (int p = 0; p < 3; p++)
+      if (s->planes[p]) {
+        copy[p] = malloc(s->sizes[p]);
+        memcpy(copy[p], s->orig[p], s->sizes[p]);
+      }
+    mnv3_error err = {{0}};
+    int rc = mnv3_blend_mask(contexts[t], &s->frame, copy, dest, s->mask, mw,
+                             mh, s->mstride, (const uint8_t(*)[3])s->colors,
+                             s->enabled, alpha, mask_only, &err);
+    CHECK(rc == 0, "%s %dx%d, %d threads: blend failed: %s", name,
+          s->frame.width, s->frame.height, t + 2, err.message);
+    for (int p = 0; p < 3; p++) {
+      if (!copy[p])
+        continue;
+      size_t first = 0;
+      while (first < s->sizes[p] && copy[p][first] == s->planes[p][first])
+        first++;
+      CHECK(first == s->sizes[p], "%s %dx%d dest %d,%d %dx%d, %d threads: "
+            "plane %d differs from one thread's at byte %zu", name,
+            s->frame.width, s->frame.height, s->dest.x, s->dest.y,
+            s->dest.width, s->dest.height, t + 2, p, first);
+      free(copy[p]);
+    }
+  }
+}
+
 static void run_case(mnv3_pixel_format f, int w, int h, int full_range,
                      mnv3_rect dest, int use_null_dest, int mw, int mh) {
   static const float alphas[4] = {0.0f, 1.0f, 0.3f, 0.5f};
@@ -260,13 +299,16 @@ static void run_case(mnv3_pixel_format f, int w, int h, int full_range,
     scene s;
     scene_init(&s, f, w, h, full_range, dest, mw, mh);
     mnv3_error err = {{0}};
-    int rc = mnv3_blend_mask(&s.frame, s.planes, use_null_dest ? NULL : &dest,
-                             s.mask, mw, mh, s.mstride,
-                             (const uint8_t(*)[3])s.colors, s.enabled,
-                             alphas[mode], mode == 2, &err);
+    int rc = mnv3_blend_mask(NULL, &s.frame, s.planes,
+                             use_null_dest ? NULL : &dest, s.mask, mw, mh,
+                             s.mstride, (const uint8_t(*)[3])s.colors,
+                             s.enabled, alphas[mode], mode == 2, &err);
     CHECK(rc == 0, "%s %dx%d: blend failed: %s", names[f], w, h, err.message);
-    if (rc == 0)
+    if (rc == 0) {
       verify(&s, mode);
+      check_threads(&s, use_null_dest ? NULL : &dest, mw, mh, alphas[mode],
+                    mode == 2);
+    }
     scene_free(&s);
   }
 }
@@ -286,24 +328,24 @@ static void test_errors(void) {
   mnv3_error err;
   mnv3_rect out = {2, 1, 7, 5};
   err.message[0] = 0;
-  expect_error("dest outside", mnv3_blend_mask(&s.frame, s.planes, &out,
+  expect_error("dest outside", mnv3_blend_mask(NULL, &s.frame, s.planes, &out,
                s.mask, 4, 3, 7, cols, NULL, 0.5f, 0, &err), &err,
                "does not lie within");
   err.message[0] = 0;
-  expect_error("alpha 1.5", mnv3_blend_mask(&s.frame, s.planes, &d, s.mask,
+  expect_error("alpha 1.5", mnv3_blend_mask(NULL, &s.frame, s.planes, &d, s.mask,
                4, 3, 7, cols, NULL, 1.5f, 0, &err), &err, "alpha");
   err.message[0] = 0;
-  expect_error("alpha NaN", mnv3_blend_mask(&s.frame, s.planes, &d, s.mask,
+  expect_error("alpha NaN", mnv3_blend_mask(NULL, &s.frame, s.planes, &d, s.mask,
                4, 3, 7, cols, NULL, NAN, 0, &err), &err, "alpha");
   err.message[0] = 0;
-  expect_error("mask NULL", mnv3_blend_mask(&s.frame, s.planes, &d, NULL, 4,
+  expect_error("mask NULL", mnv3_blend_mask(NULL, &s.frame, s.planes, &d, NULL, 4,
                3, 7, cols, NULL, 0.5f, 0, &err), &err, "mask");
   err.message[0] = 0;
-  expect_error("mask stride", mnv3_blend_mask(&s.frame, s.planes, &d, s.mask,
+  expect_error("mask stride", mnv3_blend_mask(NULL, &s.frame, s.planes, &d, s.mask,
                4, 3, 3, cols, NULL, 0.5f, 0, &err), &err, "stride");
   uint8_t *no_v[3] = {s.planes[0], s.planes[1], NULL};
   err.message[0] = 0;
-  expect_error("V plane NULL", mnv3_blend_mask(&s.frame, no_v, &d, s.mask, 4,
+  expect_error("V plane NULL", mnv3_blend_mask(NULL, &s.frame, no_v, &d, s.mask, 4,
                3, 7, cols, NULL, 0.5f, 0, &err), &err, "plane 2");
   /* nothing was written by the failed calls */
   for (int p = 0; p < 3; p++)
@@ -325,13 +367,43 @@ int main(void) {
       {6, 4, {1, 1, 4, 2}, 0, 4, 2},
       {641, 7, {0, 0, 641, 7}, 0, 224, 3},
       {4500, 2, {1, 0, 4499, 2}, 0, 9, 1}, /* wider than the stack columns */
+      /* Large enough to be split over threads, at odd offsets and sizes:
+         a noisy mask (per-byte lines), a coarse one (runs of one class),
+         a downscaled one, and mixed rows. */
+      {211, 171, {3, 5, 205, 165}, 0, 67, 51},
+      {211, 171, {3, 5, 205, 165}, 0, 7, 9},
+      {259, 131, {0, 0, 259, 131}, 1, 515, 263},
+      {1921, 21, {1, 2, 1919, 19}, 0, 41, 7},
   };
+  const char *root = getenv("MNV3_SOURCE_ROOT");
+  char config[4096], weights[4096];
+  snprintf(config, sizeof config,
+           "%s/configs/mobilenet_v3_small_tfslim_uint8.yaml", root ? root : ".");
+  snprintf(weights, sizeof weights,
+           "%s/../shared/models/v3-small_224_1.0_uint8.tflite", root ? root : ".");
+  mnv3_error err;
+  mnv3_model *model = mnv3_model_load(config, weights, &err);
+  if (!model) {
+    fprintf(stderr, "cannot load the model for the threaded contexts (run "
+            "through meson test, which sets MNV3_SOURCE_ROOT): %s\n",
+            err.message);
+    return 1;
+  }
+  for (int t = 0; t < 2; t++)
+    if (!(contexts[t] = mnv3_context_new(model, t + 2, &err))) {
+      fprintf(stderr, "cannot create a %d-thread context: %s\n", t + 2,
+              err.message);
+      return 1;
+    }
   for (int f = 0; f < MNV3_PIXEL_FORMAT_COUNT; f++)
     for (size_t g = 0; g < sizeof geoms / sizeof geoms[0]; g++)
       for (int full = 0; full <= is_yuv((mnv3_pixel_format)f); full++)
         run_case((mnv3_pixel_format)f, geoms[g].w, geoms[g].h, full,
                  geoms[g].dest, geoms[g].null_dest, geoms[g].mw, geoms[g].mh);
   test_errors();
+  for (int t = 0; t < 2; t++)
+    mnv3_context_free(contexts[t]);
+  mnv3_model_unref(model);
   printf("blend: %d checks, %d failed\n", checks, failures);
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures ? 1 : 0;

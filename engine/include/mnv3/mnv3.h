@@ -181,10 +181,15 @@ MNV3_API int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only,
 /* Blends a class mask onto the `dest` rectangle of a frame in place, scaling
  * it with nearest neighbour. colors holds RGB triplets for 256 classes; a
  * class whose enabled[class] is 0 is left untouched (enabled may be NULL).
- * alpha in [0, 1]; mask_only paints the colours opaquely instead. */
-MNV3_API int mnv3_blend_mask(const mnv3_frame *frame, uint8_t *const planes[3],
-                             const mnv3_rect *dest, const uint8_t *mask,
-                             int mask_width, int mask_height, int mask_stride,
+ * alpha in [0, 1]; mask_only paints the colours opaquely instead. ctx NULL
+ * (or a one-thread context): runs on the calling thread; otherwise the
+ * frame's rows are split over the context's threads, with the same bytes
+ * for any thread count. The context must not be running anything else
+ * meanwhile (call it from the thread that runs the context). */
+MNV3_API int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame,
+                             uint8_t *const planes[3], const mnv3_rect *dest,
+                             const uint8_t *mask, int mask_width,
+                             int mask_height, int mask_stride,
                              const uint8_t colors[256][3],
                              const uint8_t *enabled, float alpha,
                              int mask_only, mnv3_error *error);
