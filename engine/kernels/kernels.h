@@ -102,6 +102,13 @@ typedef struct mnv3_yuv_row {
 typedef void (*mnv3_yuv_hresize_fn)(const mnv3_yuv_row *row, int x_begin,
                                     int x_end, float *dst);
 
+/* For each of `pixels` pixels of `channels` scores (pixel stride =
+   channels), the index of the first maximum (a NaN never wins; a NaN first
+   score does: nothing compares greater), as torch.argmax for NaN-free
+   scores. */
+typedef void (*mnv3_argmax_fn)(const float *scores, int pixels, int channels,
+                               uint8_t *out);
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
@@ -111,6 +118,7 @@ typedef struct mnv3_kernels {
   mnv3_mul_channel_fn mul_channel;
   mnv3_resize_fn resize;
   mnv3_yuv_hresize_fn yuv_hresize; /* frame preprocessing */
+  mnv3_argmax_fn argmax;           /* segmentation class masks */
 } mnv3_kernels;
 
 /* The reference twins. */
@@ -189,5 +197,8 @@ void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
    columns (fewer than a vector) with it. */
 void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,
                                  int x_end, float *dst);
+/* The reference of argmax; SIMD variants use it beyond the class counts
+   they keep in registers. */
+void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t *out);
 
 #endif

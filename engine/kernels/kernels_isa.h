@@ -21,7 +21,9 @@
                                        int out_w, int row_begin, int row_end,   \
                                        int streaming);                          \
   void mnv3_u8_yuv_rgb_hresize__##isa(const mnv3_yuv_row *row, int x_begin,   \
-                                      int x_end, float *dst);
+                                      int x_end, float *dst);                  \
+  void mnv3_f32_argmax__##isa(const float *scores, int pixels, int channels,   \
+                              uint8_t *out);
 
 /* The table of one ISA, for dispatch.c. */
 #define MNV3_KERNELS_TABLE(ISA)                                                \
@@ -31,6 +33,7 @@
     .global_pool = mnv3_f32_gavgpool__##ISA, .mul_channel = mnv3_f32_vmulc__##ISA, \
     .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
     .yuv_hresize = mnv3_u8_yuv_rgb_hresize__##ISA,                             \
+    .argmax = mnv3_f32_argmax__##ISA,                                          \
   }
 
 MNV3_DECLARE_ISA(avx2)

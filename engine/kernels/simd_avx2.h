@@ -83,4 +83,23 @@ static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
   _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
 }
 
+/* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,
+   the largest lane, and the lanes equal to x as bits. */
+static inline vf vload_fill(const float *p, int n, float fill) {
+  const __m256i in = vmask(n);
+  return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, in), _mm256_castsi256_ps(in));
+}
+static inline vf vnan_to(vf v, float fill) {
+  return _mm256_blendv_ps(v, _mm256_set1_ps(fill), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+static inline float vhmax(vf v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+static inline unsigned veq_bits(vf v, float x) {
+  return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(x), _CMP_EQ_OQ));
+}
+
 #endif

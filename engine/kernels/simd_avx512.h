@@ -79,4 +79,17 @@ static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
   _mm512_storeu_ps(dst + 48, _mm512_shuffle_f32x4(b01, b23, 0xDD));
 }
 
+/* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,
+   the largest lane, and the lanes equal to x as bits. */
+static inline vf vload_fill(const float *p, int n, float fill) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), (__mmask16)((1u << n) - 1u), p);
+}
+static inline vf vnan_to(vf v, float fill) {
+  return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_set1_ps(fill));
+}
+static inline float vhmax(vf v) { return _mm512_reduce_max_ps(v); }
+static inline unsigned veq_bits(vf v, float x) {
+  return _mm512_cmp_ps_mask(v, _mm512_set1_ps(x), _CMP_EQ_OQ);
+}
+
 #endif

@@ -65,4 +65,20 @@ static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
   vst4q_f32(dst, pixels);
 }
 
+/* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,
+   the largest lane, and the lanes equal to x as bits. */
+static inline vf vload_fill(const float *p, int n, float fill) {
+  float buf[4] = {fill, fill, fill, fill};
+  memcpy(buf, p, (size_t)n * sizeof *p);
+  return vld1q_f32(buf);
+}
+static inline vf vnan_to(vf v, float fill) {
+  return vbslq_f32(vceqq_f32(v, v), v, vdupq_n_f32(fill));
+}
+static inline float vhmax(vf v) { return vmaxvq_f32(v); }
+static inline unsigned veq_bits(vf v, float x) {
+  static const uint32_t lane_bit[4] = {1, 2, 4, 8};
+  return vaddvq_u32(vandq_u32(vceqq_f32(v, vdupq_n_f32(x)), vld1q_u32(lane_bit)));
+}
+
 #endif

@@ -29,7 +29,7 @@ struct mnv3_context {
   int last_mask_only; /* how the last output was made */
   uint8_t *masks;     /* batch x h x w, for mask-only runs */
   size_t masks_bytes;
-  float *mask_rows;   /* per band: one upsampled score row */
+  float *mask_rows;   /* per band: a few upsampled score rows */
   size_t mask_rows_floats;
 };
 
@@ -121,24 +121,6 @@ static size_t image_output_floats(const mnv3_context *ctx) {
 
 /* ---- class masks without the full-resolution scores -------------------- */
 
-/* The argmax of each pixel of a row of scores (pixel stride = classes).
- * Branch-free (selects, not jumps): the winner is unpredictable, and
- * mispredictions made this loop cost 12 ms at 512x1024. First maximum wins,
- * like torch.argmax. */
-static void argmax_row(const float *scores, int width, int classes, uint8_t *mask) {
-  for (int x = 0; x < width; x++) {
-    const float *s = scores + (size_t)x * classes;
-    float best_score = s[0];
-    int best = 0;
-    for (int c = 1; c < classes; c++) {
-      const int better = s[c] > best_score;
-      best_score = better ? s[c] : best_score;
-      best = better ? c : best;
-    }
-    mask[x] = (uint8_t)best;
-  }
-}
-
 /* The plan's last step when a mask-only run can replace it: the bilinear
  * upsampling of the scores to the input size, straight into the output. */
 static const mnv3_step *final_upsampling(const mnv3_plan *plan) {
@@ -148,9 +130,12 @@ static const mnv3_step *final_upsampling(const mnv3_plan *plan) {
   return s->kind == MNV3_OP_RESIZE && s->out == plan->output && s->in0 != 0 ? s : NULL;
 }
 
-/* Mask rows per task: enough tasks to balance busy cores, each with one
- * scratch row of upsampled scores. */
+/* Mask rows per task: enough tasks to balance busy cores, each with
+ * MASK_GROUP_ROWS scratch rows of upsampled scores: one resize call per
+ * group reuses each source row's horizontal pass for the rows that need it
+ * (an 8x upscale: 4 output rows share most of theirs). */
 #define MASK_TASKS_PER_THREAD 4
+#define MASK_GROUP_ROWS 4
 
 typedef struct mask_task {
   const mnv3_kernels *k;
@@ -158,20 +143,22 @@ typedef struct mask_task {
   int in_h, in_w, classes, out_h, out_w;
   uint8_t *mask;
   size_t mask_stride;
-  float *rows; /* one row of out_w x classes floats per band */
+  float *rows; /* MASK_GROUP_ROWS rows of out_w x classes floats per band */
   int band_rows;
 } mask_task;
 
 static void run_mask_band(void *context, size_t band) {
   const mask_task *t = context;
   const size_t row_floats = (size_t)t->out_w * t->classes;
-  float *row = t->rows + band * row_floats;
+  float *rows = t->rows + band * MASK_GROUP_ROWS * row_floats;
   const int begin = (int)band * t->band_rows;
   const int end = begin + t->band_rows < t->out_h ? begin + t->band_rows : t->out_h;
-  for (int oy = begin; oy < end; oy++) {
-    t->k->resize(t->in, t->in_h, t->in_w, t->classes, row, t->out_h, t->out_w, oy, oy + 1,
-                 0);
-    argmax_row(row, t->out_w, t->classes, t->mask + (size_t)oy * t->mask_stride);
+  for (int y0 = begin; y0 < end; y0 += MASK_GROUP_ROWS) {
+    const int y1 = y0 + MASK_GROUP_ROWS < end ? y0 + MASK_GROUP_ROWS : end;
+    t->k->resize(t->in, t->in_h, t->in_w, t->classes, rows, t->out_h, t->out_w, y0, y1, 0);
+    for (int oy = y0; oy < y1; oy++)
+      t->k->argmax(rows + (size_t)(oy - y0) * row_floats, t->out_w, t->classes,
+                   t->mask + (size_t)oy * t->mask_stride);
   }
 }
 
@@ -188,7 +175,8 @@ static int mask_image(mnv3_context *ctx, const float *input, uint8_t *mask,
   if (bands > (size_t)out->h)
     bands = (size_t)out->h;
   const size_t row_floats = (size_t)out->w * out->c;
-  if (reserve(&ctx->mask_rows, &ctx->mask_rows_floats, bands * row_floats, 0, error) < 0)
+  if (reserve(&ctx->mask_rows, &ctx->mask_rows_floats, bands * MASK_GROUP_ROWS * row_floats, 0,
+              error) < 0)
     return -1;
   for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
     mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL, ctx->pool, i);
@@ -410,7 +398,8 @@ void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, 
   }
   const float *scores = ctx->output + (size_t)index * t->h * t->w * t->c;
   for (int y = 0; y < t->h; y++)
-    argmax_row(scores + (size_t)y * t->w * t->c, t->w, t->c, mask + (size_t)y * stride);
+    ctx->model->plan.kernels->argmax(scores + (size_t)y * t->w * t->c, t->w, t->c,
+                                     mask + (size_t)y * stride);
 }
 
 struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx) {
