@@ -32,8 +32,9 @@ and, directly with the plugin's own libmnv3 (ctypes, in this process):
             kept) or mnv3_context_top_k (classify)
   mask run  segment only, logged and in the JSON (engine_parts): a full run
             + mnv3_context_class_mask (the element before mask-only runs)
-            against mnv3_context_run_class_mask (what it runs now: the final
-            upsampling a row at a time into the argmax), same frame, one
+            against a mask-only run (mnv3_context_set_mask_only: what it
+            runs now, the final upsampling a few rows at a time into the
+            argmax), same frame, one
             thread; the difference is what mask-only runs save per frame
 
 so that our overhead per frame = outside + prep + post (the cost beyond the
@@ -308,8 +309,6 @@ def libmnv3(Gst):
                                        ctypes.POINTER(ClassScore)]
     lib.mnv3_context_set_mask_only.argtypes = [p, ctypes.c_int,
                                                ctypes.POINTER(Error)]
-    lib.mnv3_context_run_class_mask.argtypes = [
-        p, ctypes.POINTER(ctypes.c_uint8), ctypes.c_int, ctypes.POINTER(Error)]
     lib.mnv3_isa_name.restype = ctypes.c_char_p
     return lib
 
@@ -377,10 +376,15 @@ def engine_parts(lib, config, segment, reps, threads):
                     raise RuntimeError(err.message.decode())
                 lib.mnv3_context_class_mask(ctx, 0, mask, w)
 
-            def mask_run():
-                if lib.mnv3_context_run_class_mask(ctx, mask, w,
-                                                   ctypes.byref(err)) != 0:
+            def set_mask_only(on):
+                if lib.mnv3_context_set_mask_only(ctx, on,
+                                                  ctypes.byref(err)) != 0:
                     raise RuntimeError(err.message.decode())
+
+            def mask_run():
+                set_mask_only(1)
+                full_run()
+                set_mask_only(0)
 
             # Interleaved, so that both see the same load.
             full, fused = [], []
@@ -390,8 +394,6 @@ def engine_parts(lib, config, segment, reps, threads):
             extra = {"full_run_and_class_mask_ms": summary(full),
                      "mask_only_run_ms": summary(fused)}
             # What the element reads after its mask-only run: the kept mask.
-            if lib.mnv3_context_set_mask_only(ctx, 1, ctypes.byref(err)) != 0:
-                raise RuntimeError(err.message.decode())
             mask_run()
             post_ms = time_calls(
                 lambda: lib.mnv3_context_class_mask(ctx, 0, mask, w), reps)

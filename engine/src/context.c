@@ -272,25 +272,6 @@ int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only, mnv3_error *err
   return 0;
 }
 
-int mnv3_context_run_class_mask(mnv3_context *ctx, uint8_t *mask, int stride,
-                                mnv3_error *error) {
-  if (ctx->model->task != MNV3_TASK_SEGMENT)
-    return mnv3_fail(error, "a class mask needs a segmentation model; this "
-                     "model classifies");
-  const mnv3_config *cfg = &ctx->model->config;
-  if (!mask || stride < cfg->input_width)
-    return mnv3_fail(error, "class mask: %s; pass a buffer of %d rows of at "
-                     "least %d bytes", !mask ? "mask is NULL" : "stride is "
-                     "below the mask width", cfg->input_height, cfg->input_width);
-  const int keep = ctx->mask_only;
-  ctx->mask_only = 1;
-  const int status = mnv3_context_run(ctx, 1, error);
-  ctx->mask_only = keep;
-  if (status == 0)
-    mnv3_context_class_mask(ctx, 0, mask, stride);
-  return status;
-}
-
 int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error) {
   const mnv3_config *cfg = &ctx->model->config;
   if (check_shape(batch, cfg->input_height, cfg->input_width, error) < 0)

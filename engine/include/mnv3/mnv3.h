@@ -158,23 +158,16 @@ MNV3_API void mnv3_context_probabilities(const mnv3_context *ctx, int index,
 MNV3_API void mnv3_context_class_mask(const mnv3_context *ctx, int index,
                                       uint8_t *mask, int stride);
 
-/* Segmentation without the full-resolution scores. The network's last step
- * upsamples its low-resolution scores to the input size (at 512x1024 a
- * 44 MB tensor, written and then read again by the argmax); these run every
- * step but that one, then upsample a row at a time into a small scratch row
- * with the same kernel and take the argmax there (threaded over rows). The
- * mask is bitwise the argmax of the full run's scores. */
-
-/* Runs the frame set in slot 0 (mnv3_context_set_frame) and writes its
- * class mask, input height x width bytes with row stride `stride`. The
- * scores are not kept: mnv3_context_output_size is 0 afterwards, and
- * mnv3_context_class_mask(ctx, 0, ...) returns this mask again. */
-MNV3_API int mnv3_context_run_class_mask(mnv3_context *ctx, uint8_t *mask,
-                                         int stride, mnv3_error *error);
-/* For callers that run through mnv3_context_run / run_nchw and read only
- * mnv3_context_class_mask: mask_only 1 makes those runs keep the class mask
- * of each image instead of the scores (mnv3_context_output_size is then 0).
- * 0 (the default) keeps the scores. Fails for a classification model. */
+/* Segmentation without the full-resolution scores, for callers that read
+ * only mnv3_context_class_mask: mask_only 1 makes the runs (mnv3_context_run,
+ * run_nchw) keep each image's class mask instead of the scores
+ * (mnv3_context_output_size is then 0); 0 (the default) keeps the scores.
+ * The network's last step upsamples its low-resolution scores to the input
+ * size (at 512x1024 a 44 MB tensor, written and then read again by the
+ * argmax); mask-only runs do every step but that one, then upsample a few
+ * rows at a time into a small scratch with the same kernel and take the
+ * argmax there (threaded over rows). The mask is bitwise the argmax of the
+ * full run's scores. Fails for a classification model. */
 MNV3_API int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only,
                                         mnv3_error *error);
 
