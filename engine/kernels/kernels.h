@@ -82,25 +82,30 @@ typedef struct mnv3_yuv_coefs {
   float y_offset, y_scale, rv, gu, gv, bu;
 } mnv3_yuv_coefs;
 
-/* One row of a YUV frame with its chroma row(s), and where each output
-   column samples it: two luma taps at byte offsets a0[x] and a1[x], chroma
-   at c0[x] and c1[x], weights w0[x] and w1[x]. The offsets never decrease
-   along x, and a1 - a0 and c1 - c0 are each 0..3, so one 4-byte read holds
-   both taps; *_bytes are how many bytes may be read from each row pointer
-   (the SIMD variants' 4-byte reads stay within them). */
-typedef struct mnv3_yuv_row {
-  const uint8_t *y, *u, *v;
+/* One output row of the network's input from a YUV frame. Its two source
+   rows (top, bottom: luma rows with their chroma rows) are each sampled
+   at every output column: two luma taps at byte offsets a0[x] and a1[x],
+   chroma at c0[x] and c1[x], each converted to RGB (mnv3_yuv_coefs) and
+   clamped, then interpolated, p = w0[x] * tap0 + w1[x] * tap1. The rows
+   are blended and normalised: out = (h0 * p_top + h1 * p_bottom) * scale
+   + bias per channel (separate multiplies and adds, no FMA). The offsets
+   never decrease along x, and a1 - a0 and c1 - c0 are each 0..3, so one
+   4-byte read holds both taps; *_bytes are how many bytes may be read from
+   each row pointer (the SIMD variants' reads stay within them). */
+typedef struct mnv3_yuv_rows {
+  const uint8_t *y[2], *u[2], *v[2]; /* top, bottom */
   int y_bytes, u_bytes, v_bytes;
   const int *a0, *a1, *c0, *c1;
   const float *w0, *w1;
+  float h0, h1;
   const mnv3_yuv_coefs *coefs;
-} mnv3_yuv_row;
+  float scale[3], bias[3];
+} mnv3_yuv_rows;
 
-/* Converts both taps of output columns [x_begin, x_end) to RGB (clamped),
-   then interpolates them, w0 * p + w1 * q (no FMA): dst gets 4 floats per
-   column, R, G, B and 0, starting at dst[4 * x_begin]. */
-typedef void (*mnv3_yuv_hresize_fn)(const mnv3_yuv_row *row, int x_begin,
-                                    int x_end, float *dst);
+/* Output columns [x_begin, x_end) of the row: 3 floats (R, G, B) each, dst
+   pointing at column 0. */
+typedef void (*mnv3_yuv_resize_fn)(const mnv3_yuv_rows *rows, int x_begin,
+                                   int x_end, float *dst);
 
 /* For each of `pixels` pixels of `channels` scores (pixel stride =
    channels), the index of the first maximum (a NaN never wins; a NaN first
@@ -117,7 +122,7 @@ typedef struct mnv3_kernels {
   mnv3_pool_fn global_pool;
   mnv3_mul_channel_fn mul_channel;
   mnv3_resize_fn resize;
-  mnv3_yuv_hresize_fn yuv_hresize; /* frame preprocessing */
+  mnv3_yuv_resize_fn yuv_resize;   /* frame preprocessing */
   mnv3_argmax_fn argmax;           /* segmentation class masks */
 } mnv3_kernels;
 
@@ -193,10 +198,10 @@ void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
 void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end, int streaming);
-/* The reference of yuv_hresize; the SIMD variants finish a row's last
+/* The reference of yuv_resize; the SIMD variants finish a row's last
    columns (fewer than a vector) with it. */
-void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,
-                                 int x_end, float *dst);
+void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin,
+                                int x_end, float *dst);
 /* The reference of argmax; SIMD variants use it beyond the class counts
    they keep in registers. */
 void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t *out);

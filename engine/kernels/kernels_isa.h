@@ -20,8 +20,8 @@
                                        int channels, float *out, int out_h,    \
                                        int out_w, int row_begin, int row_end,   \
                                        int streaming);                          \
-  void mnv3_u8_yuv_rgb_hresize__##isa(const mnv3_yuv_row *row, int x_begin,   \
-                                      int x_end, float *dst);                  \
+  void mnv3_u8_yuv_rgb_resize__##isa(const mnv3_yuv_rows *rows, int x_begin,  \
+                                     int x_end, float *dst);                   \
   void mnv3_f32_argmax__##isa(const float *scores, int pixels, int channels,   \
                               uint8_t *out);
 
@@ -32,7 +32,7 @@
     .depthwise = &mnv3_f32_dwconv__##ISA, .dense = &mnv3_f32_conv__##ISA,      \
     .global_pool = mnv3_f32_gavgpool__##ISA, .mul_channel = mnv3_f32_vmulc__##ISA, \
     .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
-    .yuv_hresize = mnv3_u8_yuv_rgb_hresize__##ISA,                             \
+    .yuv_resize = mnv3_u8_yuv_rgb_resize__##ISA,                               \
     .argmax = mnv3_f32_argmax__##ISA,                                          \
   }
 

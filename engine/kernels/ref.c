@@ -130,7 +130,7 @@ const mnv3_kernels mnv3_kernels_ref = {
     .global_pool = ref_global_pool,
     .mul_channel = mnv3_mul_channel_ref,
     .resize = mnv3_resize_bilinear_ref,
-    .yuv_hresize = mnv3_u8_yuv_rgb_hresize_ref,
+    .yuv_resize = mnv3_u8_yuv_rgb_resize_ref,
     .argmax = mnv3_f32_argmax_ref,
 };
 
@@ -191,15 +191,24 @@ static void yuv_pixel(const mnv3_yuv_coefs *k, int y, int u, int v, float rgb[3]
   rgb[2] = clamp255(l + cu * k->bu);
 }
 
-void mnv3_u8_yuv_rgb_hresize_ref(const mnv3_yuv_row *row, int x_begin,
-                                 int x_end, float *dst) {
+/* Both taps of column x of source row r (0 top, 1 bottom), interpolated. */
+static void yuv_column(const mnv3_yuv_rows *rows, int r, int x, float rgb[3]) {
+  float p[3], q[3];
+  const int c0 = rows->c0[x], c1 = rows->c1[x];
+  yuv_pixel(rows->coefs, rows->y[r][rows->a0[x]], rows->u[r][c0], rows->v[r][c0], p);
+  yuv_pixel(rows->coefs, rows->y[r][rows->a1[x]], rows->u[r][c1], rows->v[r][c1], q);
+  for (int k = 0; k < 3; k++)
+    rgb[k] = rows->w0[x] * p[k] + rows->w1[x] * q[k];
+}
+
+void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin, int x_end,
+                                float *dst) {
   for (int x = x_begin; x < x_end; x++) {
-    float p[3], q[3];
-    yuv_pixel(row->coefs, row->y[row->a0[x]], row->u[row->c0[x]], row->v[row->c0[x]], p);
-    yuv_pixel(row->coefs, row->y[row->a1[x]], row->u[row->c1[x]], row->v[row->c1[x]], q);
+    float top[3], bottom[3];
+    yuv_column(rows, 0, x, top);
+    yuv_column(rows, 1, x, bottom);
     for (int k = 0; k < 3; k++)
-      dst[4 * x + k] = row->w0[x] * p[k] + row->w1[x] * q[k];
-    dst[4 * x + 3] = 0.0f;
+      dst[3 * x + k] = (rows->h0 * top[k] + rows->h1 * bottom[k]) * rows->scale[k] + rows->bias[k];
   }
 }
 

@@ -69,18 +69,21 @@ static inline vi vpick_u8(vwindow w, vi index) {
                                      _mm256_permutevar8x32_epi32(w.hi, dword), in_hi);
   return vbyte_i(word, _mm256_and_si256(index, _mm256_set1_epi32(3)));
 }
-/* VW pixels of 4 floats: R, G, B and 0. Pixel p of the block ends up in
-   128-bit lane p / 4 of u[p % 4]; the lane permutes put them in order. */
-static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
-  const vf z = _mm256_setzero_ps();
-  const vf rg_lo = _mm256_unpacklo_ps(r, g), rg_hi = _mm256_unpackhi_ps(r, g);
-  const vf bz_lo = _mm256_unpacklo_ps(b, z), bz_hi = _mm256_unpackhi_ps(b, z);
-  const vf u0 = _mm256_shuffle_ps(rg_lo, bz_lo, 0x44), u1 = _mm256_shuffle_ps(rg_lo, bz_lo, 0xEE);
-  const vf u2 = _mm256_shuffle_ps(rg_hi, bz_hi, 0x44), u3 = _mm256_shuffle_ps(rg_hi, bz_hi, 0xEE);
-  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u1, 0x20));
-  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
-  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
-  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+/* VW pixels of 3 floats (R, G, B) from one vector per channel: each output
+   vector gathers its pixels from each channel by a permute, then blends. */
+static inline void vstore_rgb(float *dst, vf r, vf g, vf b) {
+  static const int32_t pixel[3][8] = {
+      {0, 0, 0, 1, 1, 1, 2, 2}, {2, 3, 3, 3, 4, 4, 4, 5}, {5, 5, 6, 6, 6, 7, 7, 7}};
+  const __m256i p0 = _mm256_loadu_si256((const __m256i *)pixel[0]);
+  const __m256i p1 = _mm256_loadu_si256((const __m256i *)pixel[1]);
+  const __m256i p2 = _mm256_loadu_si256((const __m256i *)pixel[2]);
+  /* Lanes holding G, then B, in each output vector (blend immediates). */
+  _mm256_storeu_ps(dst, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, p0),
+                   _mm256_permutevar8x32_ps(g, p0), 0x92), _mm256_permutevar8x32_ps(b, p0), 0x24));
+  _mm256_storeu_ps(dst + 8, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, p1),
+                   _mm256_permutevar8x32_ps(g, p1), 0x24), _mm256_permutevar8x32_ps(b, p1), 0x49));
+  _mm256_storeu_ps(dst + 16, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, p2),
+                   _mm256_permutevar8x32_ps(g, p2), 0x49), _mm256_permutevar8x32_ps(b, p2), 0x92));
 }
 
 /* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,

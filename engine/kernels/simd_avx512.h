@@ -63,20 +63,21 @@ static inline vi vpick_u8(vwindow w, vi index) {
   const vi word = _mm512_permutex2var_epi32(w.lo, _mm512_srli_epi32(index, 2), w.hi);
   return vbyte_i(word, _mm512_and_si512(index, _mm512_set1_epi32(3)));
 }
-/* VW pixels of 4 floats: R, G, B and 0. Pixel p of the block ends up in
-   128-bit lane p / 4 of u[p % 4]; the lane shuffles put them in order. */
-static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
-  const vf z = _mm512_setzero_ps();
-  const vf rg_lo = _mm512_unpacklo_ps(r, g), rg_hi = _mm512_unpackhi_ps(r, g);
-  const vf bz_lo = _mm512_unpacklo_ps(b, z), bz_hi = _mm512_unpackhi_ps(b, z);
-  const vf u0 = _mm512_shuffle_ps(rg_lo, bz_lo, 0x44), u1 = _mm512_shuffle_ps(rg_lo, bz_lo, 0xEE);
-  const vf u2 = _mm512_shuffle_ps(rg_hi, bz_hi, 0x44), u3 = _mm512_shuffle_ps(rg_hi, bz_hi, 0xEE);
-  const vf a01 = _mm512_shuffle_f32x4(u0, u1, 0x44), a23 = _mm512_shuffle_f32x4(u2, u3, 0x44);
-  const vf b01 = _mm512_shuffle_f32x4(u0, u1, 0xEE), b23 = _mm512_shuffle_f32x4(u2, u3, 0xEE);
-  _mm512_storeu_ps(dst, _mm512_shuffle_f32x4(a01, a23, 0x88));
-  _mm512_storeu_ps(dst + 16, _mm512_shuffle_f32x4(a01, a23, 0xDD));
-  _mm512_storeu_ps(dst + 32, _mm512_shuffle_f32x4(b01, b23, 0x88));
-  _mm512_storeu_ps(dst + 48, _mm512_shuffle_f32x4(b01, b23, 0xDD));
+/* VW pixels of 3 floats (R, G, B) from one vector per channel: each output
+   vector takes its lanes from R and G, then from B, by two-table permutes. */
+static inline void vstore_rgb(float *dst, vf r, vf g, vf b) {
+  static const int32_t from_rg[3][16] = {
+      {0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5},
+      {21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26},
+      {0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0}};
+  static const int32_t with_b[3][16] = {
+      {0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15},
+      {0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15},
+      {26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31}};
+  for (int k = 0; k < 3; k++) {
+    const vf rg = _mm512_permutex2var_ps(r, _mm512_loadu_si512(from_rg[k]), g);
+    _mm512_storeu_ps(dst + 16 * k, _mm512_permutex2var_ps(rg, _mm512_loadu_si512(with_b[k]), b));
+  }
 }
 
 /* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,

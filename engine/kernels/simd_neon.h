@@ -59,10 +59,10 @@ static inline vi vbyte_i(vi v, vi byte) {
   const uint32x4_t shifted = vshlq_u32(vreinterpretq_u32_s32(v), vnegq_s32(vshlq_n_s32(byte, 3)));
   return vreinterpretq_s32_u32(vandq_u32(shifted, vdupq_n_u32(0xff)));
 }
-/* VW pixels of 4 floats: R, G, B and 0. */
-static inline void vstore_rgb0(float *dst, vf r, vf g, vf b) {
-  const float32x4x4_t pixels = {{r, g, b, vdupq_n_f32(0.0f)}};
-  vst4q_f32(dst, pixels);
+/* VW pixels of 3 floats (R, G, B) from one vector per channel. */
+static inline void vstore_rgb(float *dst, vf r, vf g, vf b) {
+  const float32x4x3_t pixels = {{r, g, b}};
+  vst3q_f32(dst, pixels);
 }
 
 /* Class scores (argmax): lanes past n read as `fill`, NaN lanes replaced,

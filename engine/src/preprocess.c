@@ -7,10 +7,12 @@
  * source row once), then the two rows are blended vertically. The per-column
  * source offsets and weights are computed once per call. A pixel is one
  * 4-lane float vector (R, G, B, unused), so the vertical blend is one vector
- * operation per pixel. YUV rows, what cameras and decoders produce, go
- * through the dispatched kernel mnv3_yuv_hresize_fn (many columns per
- * instruction; kernels.h); packed RGB and gray rows are done here per
- * pixel. With a thread pool the
+ * operation per pixel. YUV frames, what cameras and decoders produce, go
+ * through the dispatched kernel mnv3_yuv_resize_fn instead (kernels.h),
+ * which makes each output row from its two source rows, many columns per
+ * instruction, with no row cache: a downscale, the usual case, needs two
+ * new source rows per output row anyway. Packed RGB and gray rows are done
+ * here per pixel. With a thread pool the
  * output rows are split into one band per thread. Everything is
  * float, and the result equals converting the whole frame to RGB (clamped to
  * 0..255) and then resizing it like torch's F.interpolate(mode='bilinear',
@@ -163,7 +165,7 @@ typedef struct source {
   int bpp, off[3];  /* packed: bytes per pixel, R/G/B offsets */
   int chroma_step;  /* YUV: bytes between chroma samples of a row */
   int y_bytes, u_bytes, v_bytes; /* YUV: bytes of a row from y, u and v */
-  mnv3_yuv_hresize_fn yuv_hresize;
+  mnv3_yuv_resize_fn yuv_resize;
   mnv3_yuv_coefs coefs; /* YUV */
   float luma[256]; /* gray and packed: byte -> float without a conversion */
 } source;
@@ -229,7 +231,7 @@ static void source_init(const mnv3_frame *f, source *s) {
     packed_offsets(f->format, s->off);
     break;
   }
-  s->yuv_hresize = mnv3_kernels_get()->yuv_hresize;
+  s->yuv_resize = mnv3_kernels_get()->yuv_resize;
   if (s->kind == SOURCE_YUV)
     yuv_coefs(f->full_range, &s->coefs);
   for (int i = 0; i < 256; i++)
@@ -322,21 +324,6 @@ static void hpass_gray(const source *s, int y, const columns *c, int out_w,
   }
 }
 
-/* Converts each needed source pixel to RGB first (clamped), then
- * interpolates, so YUV frames resize exactly like their RGB conversion. */
-static void hpass_yuv(const source *s, int y, const columns *c, int out_w,
-                      v4f *dst) {
-  /* Chroma row y/2 covers luma rows 2k and 2k+1 (nearest upsampling). */
-  const mnv3_yuv_row row = {
-      .y = s->plane0 + (size_t)y * s->stride0,
-      .u = s->u + (size_t)(y >> 1) * s->stride_u,
-      .v = s->v + (size_t)(y >> 1) * s->stride_v,
-      .y_bytes = s->y_bytes, .u_bytes = s->u_bytes, .v_bytes = s->v_bytes,
-      .a0 = c->a0, .a1 = c->a1, .c0 = c->c0, .c1 = c->c1,
-      .w0 = c->w0, .w1 = c->w1, .coefs = &s->coefs};
-  s->yuv_hresize(&row, 0, out_w, (float *)dst);
-}
-
 /* ---- the whole pass ----------------------------------------------------- */
 
 typedef struct row_cache {
@@ -352,23 +339,18 @@ typedef struct job {
   int out_w, out_h;
   v4f scale, bias; /* (v / 255 - mean) / std = v * scale + bias */
   float *dst;
-  v4f *heap_rows;  /* bands * 2 * out_w pixels when out_w > STACK_COLUMNS */
+  v4f *heap_rows;  /* bands * 2 * out_w pixels when out_w > STACK_COLUMNS
+                      (not YUV) */
   int band_rows;
 } job;
 
 static void fill_row(const job *j, row_cache *cache, int slot, int y) {
   v4f *dst = cache->rows[slot];
-  switch (j->src->kind) {
-  case SOURCE_PACKED:
+  /* YUV rows go through yuv_output_rows instead. */
+  if (j->src->kind == SOURCE_PACKED)
     hpass_packed(j->src, y, &j->cols, j->out_w, dst);
-    break;
-  case SOURCE_GRAY:
+  else
     hpass_gray(j->src, y, &j->cols, j->out_w, dst);
-    break;
-  case SOURCE_YUV:
-    hpass_yuv(j->src, y, &j->cols, j->out_w, dst);
-    break;
-  }
   cache->tags[slot] = y;
 }
 
@@ -395,6 +377,34 @@ static void get_rows(const job *j, row_cache *cache, int y0, int y1,
     int slot = cache->rows[0] == *r0 ? 1 : 0;
     fill_row(j, cache, slot, y1);
     *r1 = cache->rows[slot];
+  }
+}
+
+/* YUV output rows [begin, end), each from its two source rows by the
+ * kernel. Chroma row y/2 covers luma rows 2k and 2k+1 (nearest
+ * upsampling); each source pixel is converted before it is interpolated,
+ * so YUV frames resize exactly like their RGB conversion. */
+static void yuv_output_rows(const job *j, int begin, int end) {
+  const source *s = j->src;
+  const columns *c = &j->cols;
+  mnv3_yuv_rows rows = {.y_bytes = s->y_bytes, .u_bytes = s->u_bytes, .v_bytes = s->v_bytes,
+                        .a0 = c->a0, .a1 = c->a1, .c0 = c->c0, .c1 = c->c1,
+                        .w0 = c->w0, .w1 = c->w1, .coefs = &s->coefs};
+  for (int k = 0; k < 3; k++) {
+    rows.scale[k] = j->scale[k];
+    rows.bias[k] = j->bias[k];
+  }
+  const float yscale = (float)j->crop->height / (float)j->out_h;
+  for (int oy = begin; oy < end; oy++) {
+    int i[2];
+    sample_at(yscale, oy, j->crop->height, &i[0], &i[1], &rows.h0, &rows.h1);
+    for (int r = 0; r < 2; r++) {
+      const int y = j->crop->y + i[r];
+      rows.y[r] = s->plane0 + (size_t)y * s->stride0;
+      rows.u[r] = s->u + (size_t)(y >> 1) * s->stride_u;
+      rows.v[r] = s->v + (size_t)(y >> 1) * s->stride_v;
+    }
+    s->yuv_resize(&rows, 0, j->out_w, j->dst + (size_t)oy * j->out_w * 3);
   }
 }
 
@@ -428,6 +438,10 @@ static void run_band(void *context, size_t band) {
   const job *j = context;
   const int begin = (int)band * j->band_rows;
   const int end = begin + j->band_rows < j->out_h ? begin + j->band_rows : j->out_h;
+  if (j->src->kind == SOURCE_YUV) {
+    yuv_output_rows(j, begin, end);
+    return;
+  }
   if (j->heap_rows) {
     output_rows(j, j->heap_rows + band * 2 * (size_t)j->out_w, begin, end);
     return;
@@ -495,20 +509,22 @@ int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
   float *floats = stack_floats;
   void *heap = NULL;
   v4f *heap_rows = NULL;
+  source src;
+  source_init(frame, &src);
   if (out_width > STACK_COLUMNS) {
-    size_t rows_bytes = (size_t)bands * 2 * out_width * sizeof(v4f);
+    /* YUV rows need no scratch rows (yuv_output_rows). */
+    size_t rows_bytes =
+        src.kind == SOURCE_YUV ? 0 : (size_t)bands * 2 * out_width * sizeof(v4f);
     size_t bytes = rows_bytes + (size_t)out_width * 6 * sizeof(float);
     heap = aligned_alloc(16, (bytes + 15) / 16 * 16);
     if (!heap)
       return mnv3_fail(error, "preprocess: out of memory for a %d-wide row",
                        out_width);
-    heap_rows = heap;
+    heap_rows = rows_bytes ? heap : NULL;
     floats = (float *)((char *)heap + rows_bytes);
     ints = (int *)(floats + 2 * (size_t)out_width); /* malloc'd: no declared type */
   }
 
-  source src;
-  source_init(frame, &src);
   job j = {.src = &src, .crop = crop, .out_w = out_width, .out_h = out_height,
            .dst = dst, .heap_rows = heap_rows};
   j.cols = (columns){ints, ints + out_width, ints + 2 * out_width,
