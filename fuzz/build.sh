@@ -2,10 +2,11 @@
 # Builds the libFuzzer harnesses with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer:  fuzz/build.sh [OUT_DIR]   (default build-fuzz/)
 #
-# Only the engine sources the parsers reach are compiled (the same files as
-# in engine/meson.build, minus the model, plan, context and kernels, which
-# no fuzzed entry point calls), so no SIMD flags are needed and a kernel
-# change elsewhere cannot break this build.
+# The whole engine is compiled, kernels included (each SIMD variant with its
+# own ISA flags, as engine/kernels/meson.build does): the preprocessing runs
+# the dispatched kernels, and the blend reaches a context's thread pool. The
+# network's kernels, which no fuzzed entry point runs, are built plain
+# (instrumented, their unrolled templates take clang many minutes).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -16,16 +17,36 @@ rm -f "$out"/fuzz_safetensors "$out"/fuzz_tflite "$out"/fuzz_config "$out"/fuzz_
 
 common=(-std=c11 -D_GNU_SOURCE -DMNV3_BUILDING_LIBRARY -g -O1 -fno-omit-frame-pointer
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
-        -I"$root/engine/include" -I"$root/engine/src" -I"$here")
-# pthreadpool: the preprocessing splits rows over a pool when given one.
-libs=($(pkg-config --libs yaml-0.1 libcjson) -lpthreadpool -lm)
+        -I"$root/engine/include" -I"$root/engine/src" -I"$root/engine/kernels" -I"$here")
+libs=($(pkg-config --libs yaml-0.1 libcjson) -lpthreadpool -lcpuinfo -lm)
+
+# Flags of a kernel file by its ISA suffix; empty output: not for this CPU.
+isa_flags() {
+  case "$(uname -m):$1" in
+    x86_64:*__avx512.c) echo "-mavx512f -mavx2 -mfma -ffp-contract=off" ;;
+    x86_64:*__avx2.c) echo "-mavx2 -mfma -ffp-contract=off" ;;
+    aarch64:*__neon.c) echo "-ffp-contract=off" ;;
+    *__avx512.c | *__avx2.c | *__neon.c) ;;
+    *) echo "-ffp-contract=off" ;;
+  esac
+}
 
 # The engine once, instrumented for coverage but without libFuzzer's main.
 objects=()
-for f in error config network safetensors tflite preprocess blend; do
-  "$cc" "${common[@]}" -fsanitize=fuzzer-no-link -c "$root/engine/src/$f.c" \
-    -o "$out/obj/$f.o" &
-  objects+=("$out/obj/$f.o")
+for src in "$root"/engine/src/*.c "$root"/engine/kernels/*.c; do
+  flags=(-fsanitize=fuzzer-no-link)
+  case "$src" in
+    */kernels/*)
+      isa=$(isa_flags "$src")
+      [ -n "$isa" ] || continue
+      case "$src" in
+        */ref.c | */dispatch.c | */u8_*) flags+=($isa) ;;
+        *) flags=($isa -fno-sanitize=all -O2) ;;
+      esac ;;
+  esac
+  obj="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
+  "$cc" "${common[@]}" "${flags[@]}" -c "$src" -o "$obj" &
+  objects+=("$obj")
 done
 wait
 
