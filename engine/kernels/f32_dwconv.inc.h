@@ -178,8 +178,15 @@ dw_pixels(const mnv3_conv_args *a, int oy, int ox, const int K, const int S,
   int c = a->oc_begin;
   for (; c + DW_CB * VW <= a->oc_end; c += DW_CB * VW)
     dw_pixel(a, oy, ox, c, DW_CB, c + DW_CB * VW, K, S, D, e);
-  for (; c < a->oc_end; c += VW) /* the rest one vector at a time */
-    dw_pixel(a, oy, ox, c, 1, c + VW < a->oc_end ? c + VW : a->oc_end, K, S, D, e);
+  /* The rest in halving groups, so that a few chains still run side by
+     side (one vector alone waits an FMA latency per tap). */
+#pragma GCC unroll 4
+  for (int nv = DW_CB / 2; nv >= 1; nv /= 2)
+    while ((a->oc_end - c + VW - 1) / VW >= nv) {
+      const int end = c + nv * VW < a->oc_end ? c + nv * VW : a->oc_end;
+      dw_pixel(a, oy, ox, c, nv, end, K, S, D, e);
+      c = end;
+    }
 }
 
 /* Output row oy: columns whose taps are all inside in blocks of DW_PX (then
