@@ -12,12 +12,11 @@
  * which makes each output row from its two source rows, many columns per
  * instruction, with no row cache: a downscale, the usual case, needs two
  * new source rows per output row anyway. Packed RGB and gray rows are done
- * here per pixel. With a thread pool the
- * output rows are split into one band per thread. Everything is
- * float, and the result equals converting the whole frame to RGB (clamped to
- * 0..255) and then resizing it like torch's F.interpolate(mode='bilinear',
- * align_corners=False, antialias=False) / TF's resize_bilinear with
- * half_pixel_centers=True.
+ * here per pixel. With a thread pool the output rows are split into one
+ * band per thread. Everything is float, and the result equals converting
+ * the whole frame to RGB (clamped to 0..255) and then resizing it like
+ * torch's F.interpolate(mode='bilinear', align_corners=False,
+ * antialias=False) / TF's resize_bilinear with half_pixel_centers=True.
  *
  * YUV chroma is upsampled with nearest neighbour: the chroma sample at
  * (x / 2, y / 2) of the frame (not of the crop) covers its 2x2 luma block.
