@@ -315,7 +315,8 @@ typedef struct job {
   int cx0, cy0, cy1;
   int y_base, band_rows, nbands; /* bands of frame rows from y_base (even) */
   size_t line_entries;           /* per line, per band */
-  uint8_t *undone;               /* per band: its scratch could not be had */
+  char *bands;                   /* each band's scratch, band_bytes apart */
+  size_t band_bytes;
 } job;
 
 /* Per-band scratch: lines, runs and the pixel pattern. */
@@ -326,9 +327,10 @@ typedef struct band_scratch {
   pattern pat;
 } band_scratch;
 
+static int max_runs(const job *j) { return j->m.dest.width / MIN_MEAN_RUN + 1; }
+
 static size_t scratch_bytes(const job *j) {
-  size_t max_runs = (size_t)j->luma.n / MIN_MEAN_RUN + 1;
-  return 4 * j->line_entries * sizeof(uint16_t) + (max_runs + 1) * sizeof(run) +
+  return 4 * j->line_entries * sizeof(uint16_t) + ((size_t)max_runs(j) + 1) * sizeof(run) +
          (j->fam == PACKED || j->fam == SEMI_PLANAR_YUV ? 256 * PATTERN * sizeof(uint16_t) : 0);
 }
 
@@ -337,7 +339,7 @@ static void scratch_init(const job *j, band_scratch *s, void *mem) {
   const size_t e = j->line_entries;
   s->l = (line){w, w + e, w + 2 * e, w + 3 * e};
   s->runs = (run *)(w + 4 * e); /* 4 * e uint16: 8-byte aligned as e is even */
-  s->max_runs = j->luma.n / MIN_MEAN_RUN + 1;
+  s->max_runs = max_runs(j);
   s->pat.add = (uint16_t(*)[PATTERN])(s->runs + s->max_runs + 1);
   memset(s->pat.built, 0, sizeof s->pat.built);
   if (j->fam == PACKED)
@@ -463,9 +465,10 @@ static void band_chroma(const job *j, band_scratch *s, int cy0, int cy1) {
 /* Band b: frame rows [y_base + b * band_rows, + band_rows) within dest, and
  * the chroma rows whose top luma row lies there (band_rows is even, so a
  * chroma row stays with both its luma rows). */
-static void band_run(const job *j, size_t b, void *mem) {
+static void band_run(void *arg, size_t b) {
+  const job *j = arg;
   band_scratch s;
-  scratch_init(j, &s, mem);
+  scratch_init(j, &s, j->bands + b * j->band_bytes);
   const int lo = j->y_base + (int)b * j->band_rows, hi = lo + j->band_rows;
   const int dy0 = j->m.dest.y, dy1 = dy0 + j->m.dest.height;
   band_plane0(j, &s, lo > dy0 ? lo : dy0, hi < dy1 ? hi : dy1);
@@ -474,20 +477,6 @@ static void band_run(const job *j, size_t b, void *mem) {
     if (c0 < c1)
       band_chroma(j, &s, c0, c1);
   }
-}
-
-static void band_task(void *arg, size_t b) {
-  const job *j = arg;
-  /* A band's scratch is its own: some kB (the lines, runs and patterns),
-     from this thread's heap arena. A band that cannot have it is left
-     untouched and redone by the caller. */
-  void *mem = malloc(scratch_bytes(j));
-  if (!mem) {
-    j->undone[b] = 1;
-    return;
-  }
-  band_run(j, b, mem);
-  free(mem);
 }
 
 /* ---- entry -------------------------------------------------------------- */
@@ -599,23 +588,34 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
     packed_rgb_offsets(frame->format, j.off);
     break;
   }
-  /* Read by every band: the column maps, and where each mask column lands. */
+  /* One buffer: the column maps every band reads (where each dest column
+     and chroma sample reads the mask, where each mask column lands), then
+     each band's scratch (lines, runs, patterns), a cache line apart. A
+     context keeps it between calls: no allocation per frame. */
   const size_t w = (size_t)dest->width;
   const size_t mw = (size_t)mask_width;
-  int *col = malloc((2 * w + 2 * mw + 4) * sizeof(int) + MAX_BANDS);
-  if (!col)
+  j.m = (mask_map){mask, mask_stride, mask_width, mask_height, *dest, NULL};
+  j.line_entries = w * (j.fam == PACKED ? (size_t)j.bpp : 1);
+  j.line_entries += j.line_entries & 1;
+  struct pthreadpool *pool = ctx ? mnv3_context_pool(ctx) : NULL;
+  plan_bands(&j, pool);
+  const size_t maps_bytes = ((2 * w + 2 * mw + 4) * sizeof(int) + 63) / 64 * 64;
+  j.band_bytes = (scratch_bytes(&j) + 63) / 64 * 64;
+  const size_t bytes = maps_bytes + j.band_bytes * (size_t)j.nbands;
+  void *owned = NULL;
+  char *mem = ctx ? mnv3_context_scratch(ctx, bytes) : (owned = malloc(bytes));
+  if (!mem)
     return mnv3_fail(error, "blend: out of memory for a %d-wide mask row", dest->width);
+  int *col = (int *)mem; /* malloc'd: no declared type */
   int *cmap = col + w, *pos = cmap + w, *cpos = pos + mw + 2;
-  j.undone = (uint8_t *)(cpos + mw + 2);
+  j.bands = mem + maps_bytes;
   columns_init(col, dest->width, mask_width);
   axis_init(&j.luma, col, dest->width, pos);
+  j.m.col = col;
 
-  j.m = (mask_map){mask, mask_stride, mask_width, mask_height, *dest, col};
   blend_table table;
   table_init(&table, frame, colors, enabled, a);
   j.t = &table;
-  j.line_entries = w * (j.fam == PACKED ? (size_t)j.bpp : 1);
-  j.line_entries += j.line_entries & 1;
   j.chroma.n = 0;
   if (j.fam == PLANAR_YUV || j.fam == SEMI_PLANAR_YUV) {
     int cx1;
@@ -632,22 +632,10 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
     j.first_k = frame->format == MNV3_PIXEL_NV21 ? 2 : 1;
   }
 
-  struct pthreadpool *pool = ctx ? mnv3_context_pool(ctx) : NULL;
-  plan_bands(&j, pool);
-  /* The caller's scratch, had before anything is written: it runs the one
-     band, or redoes a band whose thread could not allocate its own. */
-  void *mem = malloc(scratch_bytes(&j));
-  if (!mem) {
-    free(col);
-    return mnv3_fail(error, "blend: out of memory for a %d-wide mask row", dest->width);
-  }
-  memset(j.undone, j.nbands == 1, (size_t)j.nbands);
   if (j.nbands > 1)
-    pthreadpool_parallelize_1d(pool, band_task, &j, (size_t)j.nbands, 0);
-  for (int b = 0; b < j.nbands; b++)
-    if (j.undone[b])
-      band_run(&j, (size_t)b, mem);
-  free(mem);
-  free(col);
+    pthreadpool_parallelize_1d(pool, band_run, &j, (size_t)j.nbands, 0);
+  else
+    band_run(&j, 0);
+  free(owned);
   return 0;
 }

@@ -31,6 +31,8 @@ struct mnv3_context {
   size_t masks_bytes;
   float *mask_rows;   /* per band: a few upsampled score rows */
   size_t mask_rows_floats;
+  void *scratch;       /* mnv3_context_scratch */
+  size_t scratch_bytes;
 };
 
 mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error) {
@@ -64,6 +66,7 @@ void mnv3_context_free(mnv3_context *ctx) {
   free(ctx->output);
   free(ctx->masks);
   free(ctx->mask_rows);
+  free(ctx->scratch);
   mnv3_model_unref(ctx->model);
   free(ctx);
 }
@@ -385,4 +388,13 @@ void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, 
 
 struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx) {
   return ctx->pool;
+}
+
+void *mnv3_context_scratch(mnv3_context *ctx, size_t bytes) {
+  if (bytes > ctx->scratch_bytes) {
+    free(ctx->scratch);
+    ctx->scratch = malloc(bytes);
+    ctx->scratch_bytes = ctx->scratch ? bytes : 0;
+  }
+  return ctx->scratch;
 }

@@ -156,5 +156,10 @@ struct pthreadpool;
 /* The context's thread pool, NULL for a one-thread context: for engine parts
  * that split a call's work over the context's threads (mnv3_blend_mask). */
 struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx);
+/* A scratch buffer of at least `bytes` owned by the context and kept
+ * between calls (grown when a call needs more; its contents are not kept):
+ * for engine parts that run between inferences on the context's thread
+ * (mnv3_blend_mask). NULL when out of memory. */
+void *mnv3_context_scratch(mnv3_context *ctx, size_t bytes);
 
 #endif
