@@ -233,8 +233,9 @@ static void source_init(const mnv3_frame *f, source *s) {
   s->yuv_resize = mnv3_kernels_get()->yuv_resize;
   if (s->kind == SOURCE_YUV)
     yuv_coefs(f->full_range, &s->coefs);
-  for (int i = 0; i < 256; i++)
-    s->luma[i] = (float)i;
+  else
+    for (int i = 0; i < 256; i++)
+      s->luma[i] = (float)i;
 }
 
 /* ---- per-column sampling ------------------------------------------------ */
