@@ -31,8 +31,8 @@ struct mnv3_context {
   size_t masks_bytes;
   float *mask_rows;   /* per band: a few upsampled score rows */
   size_t mask_rows_floats;
-  void *scratch;       /* mnv3_context_scratch */
-  size_t scratch_bytes;
+  float *scratch;      /* mnv3_context_scratch */
+  size_t scratch_floats;
 };
 
 mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error) {
@@ -391,10 +391,8 @@ struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx) {
 }
 
 void *mnv3_context_scratch(mnv3_context *ctx, size_t bytes) {
-  if (bytes > ctx->scratch_bytes) {
-    free(ctx->scratch);
-    ctx->scratch = malloc(bytes);
-    ctx->scratch_bytes = ctx->scratch ? bytes : 0;
-  }
-  return ctx->scratch;
+  mnv3_error unused; /* the caller words its own message */
+  const size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
+  return reserve(&ctx->scratch, &ctx->scratch_floats, floats, 0, &unused) < 0 ? NULL
+                                                                              : ctx->scratch;
 }
