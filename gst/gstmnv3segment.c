@@ -197,7 +197,7 @@ gst_mnv3_segment_prepare (GstMnv3Filter * filter, GError ** error)
   }
   /* Only the class mask is ever read: the engine then skips the
    * full-resolution score tensor (at 512x1024, 44 MB written and read
-   * again per frame) and upsamples a row at a time into the argmax. */
+   * again per frame) and upsamples a few rows at a time into the argmax. */
   if (mnv3_context_set_mask_only (filter->context, 1, &err) != 0) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "%s", err.message);

@@ -166,7 +166,7 @@ static void run_mask_band(void *context, size_t band) {
 }
 
 /* Runs every step but the final upsampling on one image, then upsamples and
- * takes the argmax a row at a time (threaded over rows). */
+ * takes the argmax a few rows at a time (threaded over rows). */
 static int mask_image(mnv3_context *ctx, const float *input, uint8_t *mask,
                       size_t stride, mnv3_error *error) {
   const mnv3_plan *plan = &ctx->model->plan;
