@@ -107,16 +107,17 @@ conv1x1_tile(const int mr, const int nv, int k, const float *a, size_t lda,
 #error "GEMM_MR must be 4, 6, 7 or 8"
 #endif
 
-/* Pixels [p0, p1) of one panel, in tiles of GEMM_MR and one remainder. */
-static void conv1x1_panel(const mnv3_conv_args *a, size_t p0, size_t p1,
-                          int n0, const vepilogue *e) {
+/* Pixels [p0, p1) of one panel, in tiles of GEMM_MR and one remainder;
+   input holds pixel p0's row and those after it. */
+static void conv1x1_panel(const mnv3_conv_args *a, const float *input, size_t p0,
+                          size_t p1, int n0, const vepilogue *e) {
   const int k = a->in_c, width = a->out_c - n0 < NR ? a->out_c - n0 : NR;
   const int nv = (width + VW - 1) / VW, last_n = width - (nv - 1) * VW;
   const float *w = a->packed + (size_t)(n0 / NR) * NR * ((size_t)k + 1);
   const size_t lda = (size_t)k, ldc = (size_t)a->out_c;
   for (size_t p = p0; p < p1; p += GEMM_MR) {
     const int m = p1 - p < GEMM_MR ? (int)(p1 - p) : GEMM_MR;
-    const float *in = a->input + p * lda;
+    const float *in = input + (p - p0) * lda;
     float *out = a->output + p * ldc + n0;
     const float *res = a->residual ? a->residual + p * ldc + n0 : NULL;
     switch (m) {
@@ -129,10 +130,10 @@ static void conv1x1_panel(const mnv3_conv_args *a, size_t p0, size_t p1,
  * GEMV_PANELS full panels go at once, as that many memory streams and
  * independent FMA chains. Each output still gets the same FMA chain as in
  * conv1x1_tile. Returns the first channel not done. */
-static int conv1x1_gemv(const mnv3_conv_args *a, size_t p, const vepilogue *e) {
+static int conv1x1_gemv(const mnv3_conv_args *a, const float *in, size_t p,
+                        const vepilogue *e) {
   const int k = a->in_c;
   const size_t panel_floats = (size_t)NR * ((size_t)k + 1);
-  const float *in = a->input + p * (size_t)k;
   int n0 = a->oc_begin;
   for (; n0 + GEMV_PANELS * NR <= a->oc_end; n0 += GEMV_PANELS * NR) {
     const float *w = a->packed + (size_t)(n0 / NR) * panel_floats;
@@ -164,24 +165,49 @@ static int conv1x1_gemv(const mnv3_conv_args *a, size_t p, const vepilogue *e) {
   return n0;
 }
 
+/* Rows [p0, p1) of the input with the SE gate applied, into dst: this
+   ISA's mul_channel, so the result is the unfused multiply's to the bit. */
+static void conv1x1_gate_rows(const mnv3_conv_args *a, size_t p0, size_t p1, float *dst) {
+  ISA_SUFFIX(mnv3_f32_vmulc)(a->input + p0 * (size_t)a->in_c, a->in_gate, (int)(p1 - p0),
+                             a->in_c, dst, a->gate_lo, a->gate_hi);
+}
+
+/* Gated rows of one block: the L1 input block below, and at least a tile. */
+#define GATED_FLOATS                                                           \
+  (CONV1X1_L1_INPUT / 4 > GEMM_MR * MNV3_GATED_MAX_IN_C ? CONV1X1_L1_INPUT / 4  \
+                                                      : GEMM_MR * MNV3_GATED_MAX_IN_C)
+
 static void conv1x1_run(const mnv3_conv_args *a, int row_begin, int row_end) {
   const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
   const size_t p0 = (size_t)row_begin * a->out_w, p1 = (size_t)row_end * a->out_w;
+  const size_t lda = (size_t)a->in_c;
+  float gated[GATED_FLOATS];
   if (p1 - p0 == 1) {
-    for (int n0 = conv1x1_gemv(a, p0, &e); n0 < a->oc_end; n0 += NR)
-      conv1x1_panel(a, p0, p1, n0, &e);
+    const float *in = a->input + p0 * lda;
+    if (a->in_gate) {
+      conv1x1_gate_rows(a, p0, p1, gated);
+      in = gated;
+    }
+    for (int n0 = conv1x1_gemv(a, in, p0, &e); n0 < a->oc_end; n0 += NR)
+      conv1x1_panel(a, in, p0, p1, n0, &e);
     return;
   }
   /* Blocks of pixels whose inputs stay in L1 while every panel passes
      over them: big layers then read their input from memory once, and the
-     weights (at most a few hundred KB) come from L2. */
-  size_t block = CONV1X1_L1_INPUT / (sizeof(float) * (size_t)a->in_c) / GEMM_MR * GEMM_MR;
+     weights (at most a few hundred KB) come from L2. A gated block is
+     gated once, into L1, for all the panels. */
+  size_t block = CONV1X1_L1_INPUT / (sizeof(float) * lda) / GEMM_MR * GEMM_MR;
   if (block < GEMM_MR)
     block = GEMM_MR;
   for (size_t b0 = p0; b0 < p1; b0 += block) {
     const size_t b1 = p1 - b0 < block ? p1 : b0 + block;
+    const float *in = a->input + b0 * lda;
+    if (a->in_gate) {
+      conv1x1_gate_rows(a, b0, b1, gated);
+      in = gated;
+    }
     for (int n0 = a->oc_begin; n0 < a->oc_end; n0 += NR)
-      conv1x1_panel(a, b0, b1, n0, &e);
+      conv1x1_panel(a, in, b0, b1, n0, &e);
   }
 }
 

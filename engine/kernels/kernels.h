@@ -32,7 +32,17 @@ typedef struct mnv3_conv_args {
      (kernels with input_rows only; NULL otherwise): the fused executor keeps
      only a ring of rows of a tensor. */
   const float *const *rows;
+  /* Pointwise kernels only, in_c <= MNV3_GATED_MAX_IN_C: input channel i
+     is read as clamp(input * in_gate[i], gate_lo, gate_hi), the operations
+     of mul_channel (a squeeze-and-excitation gate), so the gated tensor is
+     never written. NULL for none. */
+  const float *in_gate;
+  float gate_lo, gate_hi;
 } mnv3_conv_args;
+
+/* The widest input a pointwise kernel gates (each ISA keeps a tile's gated
+   rows on its stack): every MobileNetV3 layer up to width 1.0. */
+#define MNV3_GATED_MAX_IN_C 1024
 
 typedef void (*mnv3_conv_fn)(const mnv3_conv_args *args, int row_begin,
                              int row_end);

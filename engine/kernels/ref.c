@@ -97,8 +97,11 @@ static void ref_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
     const float *in = a->input + p * a->in_c;
     for (int o = 0; o < a->out_c; o++) {
       float acc = bias[o];
-      for (int i = 0; i < a->in_c; i++)
-        acc += in[i] * w[(size_t)i * a->out_c + o];
+      for (int i = 0; i < a->in_c; i++) {
+        const float x = a->in_gate ? fminf(fmaxf(in[i] * a->in_gate[i], a->gate_lo), a->gate_hi)
+                                   : in[i];
+        acc += x * w[(size_t)i * a->out_c + o];
+      }
       a->output[p * a->out_c + o] = epilogue(a, acc, p * a->out_c + o);
     }
   }

@@ -15,26 +15,39 @@ static const mnv3_conv_kernel *choose_kernel(const mnv3_kernels *k,
   return k->dense;
 }
 
+/* Whether step i's output is read by step i + 1 alone (and is not the
+   network's output). */
+static int only_next_reads(const mnv3_plan *plan, int i) {
+  const int t = plan->steps[i].out;
+  if (t == plan->output || plan->steps[i + 1].in0 != t)
+    return 0;
+  for (int j = 0; j < plan->num_steps; j++)
+    if (j != i + 1 && (plan->steps[j].in0 == t || plan->steps[j].in1 == t))
+      return 0;
+  return 1;
+}
+
 /* An expansion (1x1, no residual) whose output only the next step reads, a
  * depthwise conv without residual whose kernel takes a row table, can run
- * fused. MNV3_FUSE=0 turns fusion off (tests compare both ways). */
+ * fused; so can a squeeze-and-excitation gate multiply with the 1x1 conv
+ * that alone reads it. MNV3_FUSE=0 turns fusion off (tests compare both
+ * ways). */
 static void mark_fusable(mnv3_plan *plan) {
   const char *env = getenv("MNV3_FUSE");
   if (env && strcmp(env, "0") == 0)
     return;
+  const mnv3_kernels *k = plan->kernels;
   for (int i = 0; i + 1 < plan->num_steps; i++) {
     mnv3_step *s = &plan->steps[i];
     const mnv3_step *next = &plan->steps[i + 1];
-    if (s->kind != MNV3_OP_CONV || s->kernel != plan->kernels->pointwise ||
-        s->in1 != MNV3_NO_TENSOR || next->kind != MNV3_OP_CONV ||
-        next->kernel != plan->kernels->depthwise || !next->kernel->input_rows ||
-        next->in0 != s->out || next->in1 != MNV3_NO_TENSOR || s->out == plan->output)
+    if (!only_next_reads(plan, i) || next->kind != MNV3_OP_CONV)
       continue;
-    int other_reader = 0;
-    for (int j = 0; j < plan->num_steps; j++)
-      if (j != i + 1 && (plan->steps[j].in0 == s->out || plan->steps[j].in1 == s->out))
-        other_reader = 1;
-    s->fusable = !other_reader;
+    if (s->kind == MNV3_OP_CONV)
+      s->fusable = s->kernel == k->pointwise && s->in1 == MNV3_NO_TENSOR &&
+                   next->kernel == k->depthwise && next->kernel->input_rows &&
+                   next->in1 == MNV3_NO_TENSOR;
+    else if (s->kind == MNV3_OP_MUL_CHANNEL)
+      s->gate_fused = next->kernel == k->pointwise && next->in_ch <= MNV3_GATED_MAX_IN_C;
   }
 }
 
@@ -225,10 +238,14 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
   }
   last_use[plan->output] = plan->num_steps;
   for (int i = 0; i + 1 < plan->num_steps; i++) {
-    sch->fused[i] = plan->steps[i].fusable && worth_fusing(plan, sch, i);
-    /* A fused expansion reads its input while the depthwise conv writes. */
-    if (sch->fused[i] && last_use[plan->steps[i].in0] == i)
-      last_use[plan->steps[i].in0] = i + 1;
+    const mnv3_step *s = &plan->steps[i];
+    sch->fused[i] = s->fusable && worth_fusing(plan, sch, i);
+    /* A fused expansion reads its input while the depthwise conv writes;
+       a fused gate's 1x1 conv reads the multiply's inputs. */
+    if ((sch->fused[i] || s->gate_fused) && last_use[s->in0] == i)
+      last_use[s->in0] = i + 1;
+    if (s->gate_fused && last_use[s->in1] == i)
+      last_use[s->in1] = i + 1;
   }
 
   /* Tensor 0 is the caller's input and never lives in the arena. */
@@ -236,10 +253,12 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
   for (int i = 0; i < plan->num_steps; i++) {
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
-    const size_t size = sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(o);
-    o->offset = place(live, &num_live, size, s->out);
-    if (o->offset + size > sch->arena_floats)
-      sch->arena_floats = o->offset + size;
+    if (!s->gate_fused) { /* a fused gate's output is never written */
+      const size_t size = sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(o);
+      o->offset = place(live, &num_live, size, s->out);
+      if (o->offset + size > sch->arena_floats)
+        sch->arena_floats = o->offset + size;
+    }
     if (s->in0 != 0 && last_use[s->in0] == i)
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
@@ -247,6 +266,13 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
     if (i > 0 && sch->fused[i - 1] && plan->steps[i - 1].in0 != 0 &&
         last_use[plan->steps[i - 1].in0] == i)
       release(live, &num_live, plan->steps[i - 1].in0);
+    if (i > 0 && plan->steps[i - 1].gate_fused) {
+      const mnv3_step *gate = &plan->steps[i - 1];
+      if (gate->in0 != 0 && last_use[gate->in0] == i)
+        release(live, &num_live, gate->in0);
+      if (gate->in1 > 0 && last_use[gate->in1] == i)
+        release(live, &num_live, gate->in1);
+    }
   }
   free(last_use);
   free(live);
@@ -399,6 +425,13 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
            s->packed, s->in1 == MNV3_NO_TENSOR ? NULL : TENSOR(s->in1),
            s->kernel_size, s->stride, s->dilation, sch->pad_top[i], sch->pad_left[i],
            s->act, s->pre_lo, s->pre_hi, s->post_lo, s->post_hi, 0, o->c, NULL}};
+      if (i > 0 && plan->steps[i - 1].gate_fused) {
+        const mnv3_step *gate = &plan->steps[i - 1];
+        t.args.input = TENSOR(gate->in0);
+        t.args.in_gate = TENSOR(gate->in1);
+        t.args.gate_lo = gate->post_lo;
+        t.args.gate_hi = gate->post_hi;
+      }
       if (sch->fused[i]) {
         const mnv3_step *d = &plan->steps[i + 1];
         const mnv3_tensor_info *dout = &sch->tensors[d->out];
@@ -431,6 +464,8 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       break;
     }
     case MNV3_OP_MUL_CHANNEL: {
+      if (s->gate_fused)
+        break; /* runs in the 1x1 conv after it */
       small_task t = {k, TENSOR(s->in0), TENSOR(s->in1), TENSOR(s->out), a->h, a->w,
                       a->c, o->h, o->w, s->post_lo, s->post_hi};
       pthreadpool_parallelize_1d_tile_1d(pool, run_mul_rows, &t, (size_t)a->h,

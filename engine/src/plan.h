@@ -20,6 +20,10 @@ typedef struct mnv3_step {
   /* This 1x1 expansion feeds only the next step, a depthwise conv whose
      kernel reads input rows through a table: the two may run fused. */
   int fusable;
+  /* MUL_CHANNEL: this gate multiply feeds only the next step, a 1x1 conv,
+     which applies the gate as it reads its input (in0 times in1); the
+     gated tensor is never written. */
+  int gate_fused;
 } mnv3_step;
 
 typedef struct mnv3_plan {

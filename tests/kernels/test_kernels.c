@@ -1,7 +1,8 @@
 /* Every kernel variant this CPU can run against the reference kernels, on
  * random data at odd sizes and channel counts, every kernel/stride/dilation,
  * both paddings, residual on and off, every activation, finite and infinite
- * clamps. SIMD results may differ from the reference by FMA rounding only:
+ * clamps, pointwise inputs with and without a squeeze-and-excitation gate.
+ * SIMD results may differ from the reference by FMA rounding only:
  * |got - ref| <= 1e-5 x (|ref| + sum of |terms|). And each variant must give
  * bitwise the same result however the executor splits rows and channels
  * between threads.
@@ -53,7 +54,10 @@ typedef struct problem {
   int residual;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
+  int gated; /* pointwise: the input goes through a gate (in_gate) */
+  float gate_lo, gate_hi;
   float *weight, *bias, *input, *res;
+  float *gate, *gated_input; /* gated: the gate, and mul_channel's result */
   double *magnitude; /* per output: |bias| + sum |x w| + |residual| */
 } problem;
 
@@ -65,6 +69,13 @@ static void problem_init(problem *p) {
   p->bias = random_floats((size_t)p->out_c);
   p->input = random_floats((size_t)p->in_h * p->in_w * p->in_c);
   p->res = p->residual ? random_floats(outputs) : NULL;
+  if (p->gated) {
+    p->gate = random_floats((size_t)p->in_c);
+    p->gated_input = random_floats((size_t)p->in_h * p->in_w * p->in_c);
+    mnv3_mul_channel_ref(p->input, p->gate, p->in_h * p->in_w, p->in_c, p->gated_input,
+                         p->gate_lo, p->gate_hi);
+  }
+  const float *conv_input = p->gated ? p->gated_input : p->input;
   p->magnitude = calloc(outputs ? outputs : 1, sizeof *p->magnitude);
   /* The magnitude bound of each output, straight from the definition. */
   for (int oy = 0; oy < p->out_h; oy++)
@@ -78,7 +89,7 @@ static void problem_init(problem *p) {
             const int ix = ox * p->stride - p->pad_left + kx * p->dilation;
             if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
               continue;
-            const float *in = p->input + ((size_t)iy * p->in_w + ix) * p->in_c;
+            const float *in = conv_input + ((size_t)iy * p->in_w + ix) * p->in_c;
             if (p->fam == DEPTHWISE) {
               m += fabs(in[o] * p->weight[((size_t)o * p->kernel + ky) * p->kernel + kx]);
             } else {
@@ -96,6 +107,8 @@ static void problem_clear(problem *p) {
   free(p->bias);
   free(p->input);
   free(p->res);
+  free(p->gate);
+  free(p->gated_input);
   free(p->magnitude);
 }
 
@@ -111,7 +124,8 @@ static float *run_rows(const problem *p, const mnv3_conv_kernel *kernel, int til
   mnv3_conv_args a = {p->input, p->in_h, p->in_w, p->in_c, out, p->out_h, p->out_w,
                       p->out_c, packed, p->res, p->kernel, p->stride, p->dilation,
                       p->pad_top, p->pad_left, p->act, p->pre_lo, p->pre_hi,
-                      p->post_lo, p->post_hi, 0, p->out_c};
+                      p->post_lo, p->post_hi, 0, p->out_c, NULL,
+                      p->gated ? p->gate : NULL, p->gate_lo, p->gate_hi};
   const size_t row_floats = (size_t)p->in_w * p->in_c;
   float *reversed = NULL;
   const float **table = NULL;
@@ -150,10 +164,11 @@ static float *run(const problem *p, const mnv3_conv_kernel *kernel, int tile_row
 static void describe(char *buf, size_t size, const problem *p, const mnv3_conv_kernel *k) {
   snprintf(buf, size,
            "%s in %dx%dx%d out %dx%dx%d k%d s%d d%d pad %d,%d residual %d act %s "
-           "clamps [%g,%g] [%g,%g]",
+           "clamps [%g,%g] [%g,%g] gate %d [%g,%g]",
            k->name, p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kernel,
            p->stride, p->dilation, p->pad_top, p->pad_left, p->residual,
-           act_names[p->act], p->pre_lo, p->pre_hi, p->post_lo, p->post_hi);
+           act_names[p->act], p->pre_lo, p->pre_hi, p->post_lo, p->post_hi, p->gated,
+           p->gate_lo, p->gate_hi);
 }
 
 static void check_problem(const problem *p, const mnv3_kernels *variant) {
@@ -191,6 +206,21 @@ static void check_problem(const problem *p, const mnv3_kernels *variant) {
       passed++;
     }
     free(split);
+  }
+  /* A gate read with the input is the multiply done first, to the bit. */
+  if (p->gated) {
+    problem premultiplied = *p;
+    premultiplied.gated = 0;
+    premultiplied.input = p->gated_input;
+    float *ungated = run(&premultiplied, kernel, 0, 0);
+    if (memcmp(ungated, got, n * sizeof *got) != 0) {
+      fprintf(stderr, "FAIL %s: the gated input differs from mul_channel then the kernel\n",
+              what);
+      failed++;
+    } else {
+      passed++;
+    }
+    free(ungated);
   }
   if (kernel->input_rows) {
     float *rows = run_rows(p, kernel, 1, 0, 1);
@@ -244,6 +274,10 @@ static void test_pointwise(const mnv3_kernels *v) {
         problem p = {POINTWISE, sizes[s][0], sizes[s][1], channels[c][0], sizes[s][0],
                      sizes[s][1], channels[c][1], 1, 1, 1, 0, 0};
         set_epilogue(&p, counter++ + e, 1);
+        /* Every other problem gated, with the clamps on or off. */
+        p.gated = (counter + e) % 2 && p.in_c <= MNV3_GATED_MAX_IN_C;
+        p.gate_lo = (counter + e) % 4 == 1 ? -0.75f : -INFINITY;
+        p.gate_hi = (counter + e) % 4 == 1 ? 1.25f : INFINITY;
         problem_init(&p);
         check_problem(&p, v);
         problem_clear(&p);
