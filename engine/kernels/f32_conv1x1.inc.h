@@ -16,6 +16,10 @@
 #ifndef CONV1X1_L1_INPUT
 #define CONV1X1_L1_INPUT 16384
 #endif
+/* Bytes of input that make one block, if the layer's whole input fits. */
+#ifndef CONV1X1_L2_INPUT
+#define CONV1X1_L2_INPUT (256 * 1024)
+#endif
 #ifndef GEMV_PANELS
 #define GEMV_PANELS 4
 #endif
@@ -194,11 +198,17 @@ static void conv1x1_run(const mnv3_conv_args *a, int row_begin, int row_end) {
   }
   /* Blocks of pixels whose inputs stay in L1 while every panel passes
      over them: big layers then read their input from memory once, and the
-     weights (at most a few hundred KB) come from L2. A gated block is
-     gated once, into L1, for all the panels. */
+     weights (at most a few hundred KB) come from L2. An input that fits in
+     L2 whole (and, gated, in the gated buffer) is one block: each panel
+     then passes over all the pixels while it is in L1/L2, so the weights,
+     cold at every inference, come from L3 once instead of once per block.
+     A gated block is gated once, into L1, for all the panels. */
   size_t block = CONV1X1_L1_INPUT / (sizeof(float) * lda) / GEMM_MR * GEMM_MR;
   if (block < GEMM_MR)
     block = GEMM_MR;
+  if ((p1 - p0) * lda * sizeof(float) <= CONV1X1_L2_INPUT &&
+      (!a->in_gate || (p1 - p0) * lda <= GATED_FLOATS))
+    block = p1 - p0;
   for (size_t b0 = p0; b0 < p1; b0 += block) {
     const size_t b1 = p1 - b0 < block ? p1 : b0 + block;
     const float *in = a->input + b0 * lda;
