@@ -1,6 +1,6 @@
 /* Template: dense convolution (the stem: any kernel, stride, dilation and
  * input channels), for one ISA. Include after one simd_<isa>.h with CONV_PX
- * defined (output pixels in flight in the interior).
+ * (4 or 8) defined: output pixels in flight in the interior.
  *
  * Output channels are vectorised: weights are packed bias[ocp], then
  * w[ky][kx][ci][ocp] with ocp the output channels rounded up to whole
@@ -66,9 +66,9 @@ conv_pixel(const mnv3_conv_args *a, int oy, int ox, int c, int n, const int K,
   conv_finish(a, acc, ((size_t)oy * a->out_w + ox) * a->out_c + c, n, e);
 }
 
-/* CONV_PX interior pixels from ox on. */
+/* np (<= CONV_PX) interior pixels from ox on. */
 static inline __attribute__((always_inline)) void
-conv_block(const mnv3_conv_args *a, int oy, int ox, int c, int n, const int K,
+conv_block(const mnv3_conv_args *a, int oy, int ox, int c, int n, const int np, const int K,
            const int S, const int D, const int CI, const vepilogue *e) {
   const size_t ocp = conv_padded(a->out_c);
   const float *w = a->packed + ocp + c;
@@ -77,7 +77,7 @@ conv_block(const mnv3_conv_args *a, int oy, int ox, int c, int n, const int K,
   vf acc[CONV_PX];
   const vf b = vload(a->packed + c);
 #pragma GCC unroll 16
-  for (int p = 0; p < CONV_PX; p++)
+  for (int p = 0; p < np; p++)
     acc[p] = b;
 #pragma GCC unroll 3
   for (int ky = 0; ky < K; ky++)
@@ -88,13 +88,38 @@ conv_block(const mnv3_conv_args *a, int oy, int ox, int c, int n, const int K,
         const vf wv = vload(w + ((size_t)(ky * K + kx) * CI + i) * ocp);
         const float *x = in + ((size_t)ky * D * a->in_w + (size_t)kx * D) * CI + i;
 #pragma GCC unroll 16
-        for (int p = 0; p < CONV_PX; p++)
+        for (int p = 0; p < np; p++)
           acc[p] = vfma(vset1(x[(size_t)p * S * CI]), wv, acc[p]);
       }
   const size_t index = ((size_t)oy * a->out_w + ox) * a->out_c + c;
 #pragma GCC unroll 16
-  for (int p = 0; p < CONV_PX; p++)
+  for (int p = 0; p < np; p++)
     conv_finish(a, acc[p], index + (size_t)p * a->out_c, n, e);
+}
+
+/* The interior's last np < CONV_PX pixels as one shorter block: one pixel
+   alone is a single chain of dependent FMAs, latency-bound. */
+#define CONV_TAIL_CASE(m)                                                      \
+  case m:                                                                      \
+    conv_block(a, oy, ox, c, n, m, K, S, D, CI, e);                            \
+    break;
+#if CONV_PX != 4 && CONV_PX != 8
+#error "CONV_PX must be 4 or 8"
+#endif
+static inline __attribute__((always_inline)) void
+conv_tail(const mnv3_conv_args *a, int oy, int ox, int c, int n, int np, const int K,
+          const int S, const int D, const int CI, const vepilogue *e) {
+  switch (np) {
+    CONV_TAIL_CASE(1)
+    CONV_TAIL_CASE(2)
+    CONV_TAIL_CASE(3)
+#if CONV_PX == 8
+    CONV_TAIL_CASE(4)
+    CONV_TAIL_CASE(5)
+    CONV_TAIL_CASE(6)
+    CONV_TAIL_CASE(7)
+#endif
+  }
 }
 
 static inline __attribute__((always_inline)) void
@@ -118,7 +143,11 @@ conv_rows(const mnv3_conv_args *a, int row_begin, int row_end, const int K,
       for (; ox < ox_lo; ox++)
         conv_pixel(a, oy, ox, c, n, K, S, D, CI, &e);
       for (; ox + CONV_PX <= ox_hi; ox += CONV_PX)
-        conv_block(a, oy, ox, c, n, K, S, D, CI, &e);
+        conv_block(a, oy, ox, c, n, CONV_PX, K, S, D, CI, &e);
+      if (ox < ox_hi) {
+        conv_tail(a, oy, ox, c, n, ox_hi - ox, K, S, D, CI, &e);
+        ox = ox_hi;
+      }
       for (; ox < a->out_w; ox++)
         conv_pixel(a, oy, ox, c, n, K, S, D, CI, &e);
     }
