@@ -263,15 +263,14 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
       release(live, &num_live, s->in1);
-    if (i > 0 && sch->fused[i - 1] && plan->steps[i - 1].in0 != 0 &&
-        last_use[plan->steps[i - 1].in0] == i)
-      release(live, &num_live, plan->steps[i - 1].in0);
-    if (i > 0 && plan->steps[i - 1].gate_fused) {
-      const mnv3_step *gate = &plan->steps[i - 1];
-      if (gate->in0 != 0 && last_use[gate->in0] == i)
-        release(live, &num_live, gate->in0);
-      if (gate->in1 > 0 && last_use[gate->in1] == i)
-        release(live, &num_live, gate->in1);
+    /* The inputs of a step that ran inside this one (a fused expansion or
+       gate) are read here last. */
+    if (i > 0 && (sch->fused[i - 1] || plan->steps[i - 1].gate_fused)) {
+      const mnv3_step *inner = &plan->steps[i - 1];
+      if (inner->in0 != 0 && last_use[inner->in0] == i)
+        release(live, &num_live, inner->in0);
+      if (inner->in1 > 0 && last_use[inner->in1] == i)
+        release(live, &num_live, inner->in1);
     }
   }
   free(last_use);
