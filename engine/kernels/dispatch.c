@@ -43,7 +43,8 @@ static int supported(const mnv3_kernels *k) {
 #if defined(__x86_64__)
   /* cpuinfo reports an extension only when the OS saves its registers. */
   if (strcmp(k->isa, "avx512") == 0)
-    return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+    return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx2() &&
+           cpuinfo_has_x86_fma3();
   if (strcmp(k->isa, "avx2") == 0)
     return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
 #elif defined(__aarch64__)

@@ -1,4 +1,4 @@
-/* 1x1 convolution (GEMM) for avx512 (-mavx512f). */
+/* 1x1 convolution (GEMM) for avx512 (-mavx512f -mavx512bw). */
 #include "simd_avx512.h"
 #include "kernels_isa.h"
 #define GEMM_MR 7

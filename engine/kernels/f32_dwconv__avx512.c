@@ -1,4 +1,4 @@
-/* Depthwise convolution for avx512 (-mavx512f). */
+/* Depthwise convolution for avx512 (-mavx512f -mavx512bw). */
 #include "simd_avx512.h"
 #include "kernels_isa.h"
 #define DW_PX 8

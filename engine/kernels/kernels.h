@@ -124,6 +124,21 @@ typedef void (*mnv3_yuv_resize_fn)(const mnv3_yuv_rows *rows, int x_begin,
 typedef void (*mnv3_argmax_fn)(const float *scores, int pixels, int channels,
                                uint8_t *out);
 
+/* Mask blending (blend.c), in place on n bytes: p[i] = (uint8_t)((uint16_t)
+   (p[i] * keep + add) >> 8), the 16-bit arithmetic wrapping (callers keep
+   keep * 255 + add below 65536). blend_const has one weight pair for every
+   byte, blend_lines one per byte. */
+typedef void (*mnv3_blend_const_fn)(uint8_t *p, int n, uint16_t keep, uint16_t add);
+typedef void (*mnv3_blend_lines_fn)(uint8_t *p, const uint16_t *keep, const uint16_t *add,
+                                    int n);
+/* How many i in [1, n) have p[i] != p[i - 1] (class changes along a mask row). */
+typedef int (*mnv3_count_changes_fn)(const uint8_t *p, int n);
+/* Their references; the SIMD variants finish the last bytes (fewer than a
+   vector) with them. */
+void mnv3_u8_blend_const_ref(uint8_t *p, int n, uint16_t keep, uint16_t add);
+void mnv3_u8_blend_lines_ref(uint8_t *p, const uint16_t *keep, const uint16_t *add, int n);
+int mnv3_u8_count_changes_ref(const uint8_t *p, int n);
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
@@ -134,6 +149,9 @@ typedef struct mnv3_kernels {
   mnv3_resize_fn resize;
   mnv3_yuv_resize_fn yuv_resize;   /* frame preprocessing */
   mnv3_argmax_fn argmax;           /* segmentation class masks */
+  mnv3_blend_const_fn blend_const; /* mask blending */
+  mnv3_blend_lines_fn blend_lines;
+  mnv3_count_changes_fn count_changes;
 } mnv3_kernels;
 
 /* The reference twins. */

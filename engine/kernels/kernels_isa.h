@@ -1,5 +1,5 @@
 /* Declarations of the SIMD variants' entry points, one set per ISA suffix:
- * f32_<op>__<isa>.c defines them from the f32_<op>.inc.h templates, and
+ * <op>__<isa>.c defines them from the <op>.inc.h templates, and
  * dispatch.c gathers them into that ISA's table. */
 #ifndef MNV3_KERNELS_ISA_H
 #define MNV3_KERNELS_ISA_H
@@ -23,7 +23,12 @@
   void mnv3_u8_yuv_rgb_resize__##isa(const mnv3_yuv_rows *rows, int x_begin,  \
                                      int x_end, float *dst);                   \
   void mnv3_f32_argmax__##isa(const float *scores, int pixels, int channels,   \
-                              uint8_t *out);
+                              uint8_t *out);                                   \
+  void mnv3_u8_blend_const__##isa(uint8_t *p, int n, uint16_t keep,            \
+                                  uint16_t add);                               \
+  void mnv3_u8_blend_lines__##isa(uint8_t *p, const uint16_t *keep,            \
+                                  const uint16_t *add, int n);                 \
+  int mnv3_u8_count_changes__##isa(const uint8_t *p, int n);
 
 /* The table of one ISA, for dispatch.c. */
 #define MNV3_KERNELS_TABLE(ISA)                                                \
@@ -34,6 +39,9 @@
     .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
     .yuv_resize = mnv3_u8_yuv_rgb_resize__##ISA,                               \
     .argmax = mnv3_f32_argmax__##ISA,                                          \
+    .blend_const = mnv3_u8_blend_const__##ISA,                                 \
+    .blend_lines = mnv3_u8_blend_lines__##ISA,                                 \
+    .count_changes = mnv3_u8_count_changes__##ISA,                             \
   }
 
 MNV3_DECLARE_ISA(avx2)

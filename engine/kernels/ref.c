@@ -135,6 +135,9 @@ const mnv3_kernels mnv3_kernels_ref = {
     .resize = mnv3_resize_bilinear_ref,
     .yuv_resize = mnv3_u8_yuv_rgb_resize_ref,
     .argmax = mnv3_f32_argmax_ref,
+    .blend_const = mnv3_u8_blend_const_ref,
+    .blend_lines = mnv3_u8_blend_lines_ref,
+    .count_changes = mnv3_u8_count_changes_ref,
 };
 
 void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
@@ -229,4 +232,22 @@ void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t 
     }
     out[p] = (uint8_t)best;
   }
+}
+
+void mnv3_u8_blend_const_ref(uint8_t *p, int n, uint16_t keep, uint16_t add) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)((uint16_t)(p[i] * keep + add) >> 8);
+}
+
+void mnv3_u8_blend_lines_ref(uint8_t *restrict p, const uint16_t *restrict keep,
+                             const uint16_t *restrict add, int n) {
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
+}
+
+int mnv3_u8_count_changes_ref(const uint8_t *p, int n) {
+  int changes = 0;
+  for (int i = 1; i < n; i++)
+    changes += p[i] != p[i - 1];
+  return changes;
 }

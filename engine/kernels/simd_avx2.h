@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define VW 8 /* floats per vector */
+#define VBYTES 32 /* bytes per vector */
 #define ISA_SUFFIX(name) name##__avx2
 #define ISA_STR "avx2"
 typedef __m256 vf;

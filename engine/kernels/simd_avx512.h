@@ -1,5 +1,5 @@
-/* AVX-512F vector vocabulary for the kernel templates (*.inc.h). Included
- * only by files compiled with -mavx512f -mavx2 -mfma. */
+/* AVX-512 (F and BW) vector vocabulary for the kernel templates (*.inc.h).
+ * Included only by files compiled with -mavx512f -mavx512bw -mavx2 -mfma. */
 #ifndef MNV3_SIMD_AVX512_H
 #define MNV3_SIMD_AVX512_H
 
@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define VW 16 /* floats per vector */
+#define VBYTES 64 /* bytes per vector (byte and word lanes: -mavx512bw) */
 #define ISA_SUFFIX(name) name##__avx512
 #define ISA_STR "avx512"
 typedef __m512 vf;

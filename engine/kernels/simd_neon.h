@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define VW 4 /* floats per vector */
+#define VBYTES 16 /* bytes per vector */
 #define ISA_SUFFIX(name) name##__neon
 #define ISA_STR "neon"
 typedef float32x4_t vf;

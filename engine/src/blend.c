@@ -18,6 +18,7 @@
  * row takes and however the rows are split over threads: the result does
  * not depend on either. */
 #include "internal.h"
+#include "kernels.h"
 #include "preprocess.h"
 
 #include <math.h>
@@ -163,17 +164,13 @@ static int run_end(const uint8_t *p, int i, int count) {
   return j;
 }
 
-/* How many times the class changes over the mask columns ax spans:
- * branch-free and vectorised, so that a noisy row costs little before it
- * goes to the lines. It bounds the runs along ax, and those of the chroma
- * axis too, whose columns lie within the luma axis's: the luma count
- * decides for both. */
-static int class_changes(const axis *ax, const uint8_t *mrow) {
-  const uint8_t *p = mrow + ax->first;
-  int changes = 0;
-  for (int i = 1; i < ax->span; i++)
-    changes += p[i] != p[i - 1];
-  return changes;
+/* How many times the class changes over the mask columns ax spans: a
+ * vector kernel, so that a noisy row costs little before it goes to the
+ * lines. It bounds the runs along ax, and those of the chroma axis too,
+ * whose columns lie within the luma axis's: the luma count decides for
+ * both. */
+static int class_changes(const mnv3_kernels *k, const axis *ax, const uint8_t *mrow) {
+  return k->count_changes(mrow + ax->first, ax->span);
 }
 
 /* The runs of mask row mrow along ax into runs[]; -1 when there are more
@@ -195,25 +192,16 @@ static int runs_scan(const axis *ax, const uint8_t *mrow, run *runs, int max_run
 
 /* ---- per-byte arithmetic ------------------------------------------------ */
 
-/* keep + colour weight = 256 keeps in * keep + add below 65536: plain
- * 16-bit arithmetic on contiguous bytes, which the compiler vectorises. */
-static inline void blend_bytes(uint8_t *restrict p, const uint16_t *restrict keep,
-                               const uint16_t *restrict add, int n) {
-  for (int i = 0; i < n; i++)
-    p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
-}
-
-/* One class on one-byte samples: both weights constant. */
-static void blend_const(uint8_t *restrict p, int n, uint16_t keep, uint16_t add) {
-  for (int i = 0; i < n; i++)
-    p[i] = (uint8_t)((uint16_t)(p[i] * keep + add) >> 8);
-}
+/* The kernels' blend_const (one class on one-byte samples) and blend_lines
+ * (per-byte weights) do the arithmetic: keep + colour weight = 256 keeps
+ * in * keep + add below 65536, plain 16-bit arithmetic on contiguous bytes. */
 
 /* One class on multi-byte pixels (packed RGB, interleaved chroma): the
  * weights repeat every pixel, so a pattern of PATTERN bytes (a whole number
- * of 2-, 3- and 4-byte pixels) is applied block by block from the run's
- * first pixel. */
-#define PATTERN 48
+ * of 2-, 3- and 4-byte pixels, and of the widest kernel vector, 64 bytes,
+ * so that no block leaves a tail to blend byte by byte) is applied block by
+ * block from the run's first pixel. */
+#define PATTERN 192
 
 typedef struct pattern {
   uint16_t keep[PATTERN];
@@ -221,12 +209,12 @@ typedef struct pattern {
   uint8_t built[256];
 } pattern;
 
-static void blend_pattern(uint8_t *restrict p, int n, const uint16_t *restrict keep,
-                          const uint16_t *restrict add) {
+static void blend_pattern(const mnv3_kernels *k, uint8_t *p, int n, const uint16_t *keep,
+                          const uint16_t *add) {
   int i = 0;
   for (; i + PATTERN <= n; i += PATTERN)
-    blend_bytes(p + i, keep, add, PATTERN);
-  blend_bytes(p + i, keep, add, n - i);
+    k->blend_lines(p + i, keep, add, PATTERN);
+  k->blend_lines(p + i, keep, add, n - i);
 }
 
 /* ---- per-byte lines ------------------------------------------------------ */
@@ -304,6 +292,7 @@ static void packed_rgb_offsets(mnv3_pixel_format format, int off[3]) {
 typedef enum family { PACKED, LUMA_ONLY, PLANAR_YUV, SEMI_PLANAR_YUV } family;
 
 typedef struct job {
+  const mnv3_kernels *k; /* the byte loops */
   const mnv3_frame *f;
   uint8_t *planes[3]; /* I420/YV12: U in planes[1] */
   family fam;
@@ -380,7 +369,7 @@ static void band_plane0(const job *j, band_scratch *s, int y0, int y1) {
     const int my = mask_row_index(m, y);
     const uint8_t *mrow = m->mask + (size_t)my * m->stride;
     if (my != cur) {
-      nruns = class_changes(&j->luma, mrow) < s->max_runs
+      nruns = class_changes(j->k, &j->luma, mrow) < s->max_runs
                   ? runs_scan(&j->luma, mrow, s->runs, s->max_runs)
                   : -1;
       if (nruns < 0) {
@@ -393,7 +382,7 @@ static void band_plane0(const job *j, band_scratch *s, int y0, int y1) {
     }
     uint8_t *row = j->planes[0] + (size_t)y * j->f->strides[0] + (size_t)m->dest.x * bpp;
     if (nruns < 0) {
-      blend_bytes(row, s->l.keep, s->l.add, m->dest.width * bpp);
+      j->k->blend_lines(row, s->l.keep, s->l.add, m->dest.width * bpp);
       continue;
     }
     for (int r = 0; r < nruns; r++) {
@@ -401,10 +390,10 @@ static void band_plane0(const job *j, band_scratch *s, int y0, int y1) {
       if (!t->on[u->cls])
         continue;
       if (j->fam == PACKED)
-        blend_pattern(row + (size_t)u->begin * bpp, (u->end - u->begin) * bpp,
+        blend_pattern(j->k, row + (size_t)u->begin * bpp, (u->end - u->begin) * bpp,
                       s->pat.keep, pattern_add(j, &s->pat, u->cls));
       else
-        blend_const(row + u->begin, u->end - u->begin, t->keep, t->add[u->cls][0]);
+        j->k->blend_const(row + u->begin, u->end - u->begin, t->keep, t->add[u->cls][0]);
     }
   }
 }
@@ -422,7 +411,7 @@ static void band_chroma(const job *j, band_scratch *s, int cy0, int cy1) {
     const uint8_t *mrow = m->mask + (size_t)my * m->stride;
     if (my != cur) {
       const int max_runs = n / MIN_MEAN_RUN + 1;
-      nruns = class_changes(&j->luma, mrow) < max_runs
+      nruns = class_changes(j->k, &j->luma, mrow) < max_runs
                   ? runs_scan(&j->chroma, mrow, s->runs, max_runs)
                   : -1;
       if (nruns < 0) {
@@ -440,10 +429,10 @@ static void band_chroma(const job *j, band_scratch *s, int cy0, int cy1) {
     uint8_t *v = interleaved ? NULL : j->planes[2] + (size_t)cy * j->f->strides[2] + j->cx0;
     if (nruns < 0) {
       if (interleaved) {
-        blend_bytes(u, s->l.keep, s->l.add, 2 * n);
+        j->k->blend_lines(u, s->l.keep, s->l.add, 2 * n);
       } else {
-        blend_bytes(u, s->l.keep, s->l.add, n);
-        blend_bytes(v, s->l.keep2, s->l.add2, n);
+        j->k->blend_lines(u, s->l.keep, s->l.add, n);
+        j->k->blend_lines(v, s->l.keep2, s->l.add2, n);
       }
       continue;
     }
@@ -452,11 +441,11 @@ static void band_chroma(const job *j, band_scratch *s, int cy0, int cy1) {
       if (!t->on[w->cls])
         continue;
       if (interleaved) {
-        blend_pattern(u + 2 * (size_t)w->begin, 2 * (w->end - w->begin), s->pat.keep,
+        blend_pattern(j->k, u + 2 * (size_t)w->begin, 2 * (w->end - w->begin), s->pat.keep,
                       pattern_add(j, &s->pat, w->cls));
       } else {
-        blend_const(u + w->begin, w->end - w->begin, t->keep, t->add[w->cls][1]);
-        blend_const(v + w->begin, w->end - w->begin, t->keep, t->add[w->cls][2]);
+        j->k->blend_const(u + w->begin, w->end - w->begin, t->keep, t->add[w->cls][1]);
+        j->k->blend_const(v + w->begin, w->end - w->begin, t->keep, t->add[w->cls][2]);
       }
     }
   }
@@ -571,7 +560,7 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
   if (a == 0)
     return 0; /* nothing would change */
 
-  job j = {.f = frame, .planes = {planes[0], planes[1], planes[2]}};
+  job j = {.k = mnv3_kernels_get(), .f = frame, .planes = {planes[0], planes[1], planes[2]}};
   switch (frame->format) {
   case MNV3_PIXEL_I420: case MNV3_PIXEL_YV12:
     j.fam = PLANAR_YUV;

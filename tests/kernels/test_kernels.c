@@ -1,7 +1,8 @@
 /* Every kernel variant this CPU can run against the reference kernels, on
  * random data at odd sizes and channel counts, every kernel/stride/dilation,
  * both paddings, residual on and off, every activation, finite and infinite
- * clamps, pointwise inputs with and without a squeeze-and-excitation gate.
+ * clamps, pointwise inputs with and without a squeeze-and-excitation gate,
+ * and the byte loops of mask blending (exact).
  * SIMD results may differ from the reference by FMA rounding only:
  * |got - ref| <= 1e-5 x (|ref| + sum of |terms|). And each variant must give
  * bitwise the same result however the executor splits rows and channels
@@ -359,6 +360,16 @@ static void test_dense(const mnv3_kernels *v) {
         }
 }
 
+static void expect_bytes(const char *what, const mnv3_kernels *v, const uint8_t *got,
+                         const uint8_t *want, size_t n) {
+  if (memcmp(got, want, n) != 0) {
+    fprintf(stderr, "FAIL %s (%s): differs from the reference\n", what, v->isa);
+    failed++;
+  } else {
+    passed++;
+  }
+}
+
 static void expect_same(const char *what, const mnv3_kernels *v, const float *got,
                         const float *want, size_t n) {
   if (memcmp(got, want, n * sizeof *got) != 0) {
@@ -512,6 +523,83 @@ static void test_argmax(const mnv3_kernels *v) {
   }
 }
 
+static unsigned urand(unsigned bound) { /* uniform in [0, bound) */
+  seed = seed * 1103515245u + 12345u;
+  return (seed >> 8) % bound;
+}
+
+/* keep 0..256 and any add the 16-bit arithmetic allows with it. */
+static void random_weights(uint16_t *keep, uint16_t *add) {
+  *keep = (uint16_t)urand(257);
+  *add = (uint16_t)urand(65536u - 255u * *keep);
+}
+
+/* A row of n mask bytes: random, runs of random lengths, a change at every
+   byte, or one class. */
+static void mask_bytes(uint8_t *p, int n, int kind) {
+  for (int i = 0; i < n;) {
+    const int len = kind == 1 ? 1 + (int)urand(200) : 1;
+    const uint8_t c = kind == 0 || kind == 1 ? (uint8_t)urand(256) : kind == 2 ? (uint8_t)(i & 1) : 7;
+    for (int k = 0; k < len && i < n; k++)
+      p[i++] = c;
+  }
+}
+
+/* Mask blending's byte loops: sizes around the vector widths, past 255 of
+   them (class changes count in 8 bits per lane) and unaligned, random bytes
+   and weights; GUARD random bytes on each side of a row must be neither
+   written nor read (a class count reading them would change). Exact. */
+#define GUARD 80
+static void test_blend(const mnv3_kernels *v) {
+  static const int sizes[] = {0,  1,   2,   15,  16,  17,   31,   32,    33,   63,
+                              64, 65,  127, 128, 129, 1000, 1921, 16321, 70000};
+  for (int si = 0; si < (int)(sizeof sizes / sizeof *sizes); si++) {
+    const int n = sizes[si], offset = si % 3; /* the row's alignment */
+    const size_t bytes = (size_t)n + 2 * GUARD + offset;
+    uint8_t *frame = malloc(bytes), *want = malloc(bytes), *got = malloc(bytes);
+    uint16_t *keep = malloc(((size_t)n + 1) * sizeof *keep), *add = malloc(((size_t)n + 1) * sizeof *add);
+    for (size_t i = 0; i < bytes; i++)
+      frame[i] = (uint8_t)urand(256);
+    uint8_t *const row_want = want + GUARD + offset, *const row_got = got + GUARD + offset;
+    char what[64];
+
+    uint16_t k, a;
+    random_weights(&k, &a);
+    memcpy(want, frame, bytes);
+    memcpy(got, frame, bytes);
+    mnv3_kernels_ref.blend_const(row_want, n, k, a);
+    v->blend_const(row_got, n, k, a);
+    snprintf(what, sizeof what, "blend_const of %d bytes", n);
+    expect_bytes(what, v, got, want, bytes);
+
+    for (int i = 0; i < n; i++)
+      random_weights(&keep[i], &add[i]);
+    memcpy(want, frame, bytes);
+    memcpy(got, frame, bytes);
+    mnv3_kernels_ref.blend_lines(row_want, keep, add, n);
+    v->blend_lines(row_got, keep, add, n);
+    snprintf(what, sizeof what, "blend_lines of %d bytes", n);
+    expect_bytes(what, v, got, want, bytes);
+
+    for (int kind = 0; kind < 4; kind++) {
+      mask_bytes(row_got, n, kind);
+      const int changes = v->count_changes(row_got, n);
+      if (changes != mnv3_kernels_ref.count_changes(row_got, n)) {
+        fprintf(stderr, "FAIL count_changes of %d bytes, kind %d (%s): %d, reference %d\n", n,
+                kind, v->isa, changes, mnv3_kernels_ref.count_changes(row_got, n));
+        failed++;
+      } else {
+        passed++;
+      }
+    }
+    free(frame);
+    free(want);
+    free(got);
+    free(keep);
+    free(add);
+  }
+}
+
 int main(int argc, char **argv) {
   const mnv3_kernels *list[8];
   const int n = mnv3_kernels_available(list, 8);
@@ -530,6 +618,7 @@ int main(int argc, char **argv) {
     test_small_ops(list[i]);
     test_yuv_resize(list[i]);
     test_argmax(list[i]);
+    test_blend(list[i]);
     printf("%s: %s\n", list[i]->isa, failed == before ? "ok" : "FAILED");
   }
   printf("%d passed, %d failed\n", passed, failed);
