@@ -80,11 +80,11 @@ typedef void (*mnv3_resize_fn)(const float *in, int in_h, int in_w,
                                int row_begin, int row_end, int streaming);
 
 /* YUV -> RGB (BT.601 for the coefficients preprocess.c builds), in float,
-   each step rounded as written:
-     l = ((float)Y - y_offset) * y_scale
-     r = l + ((float)V - 128) * rv
-     g = (l + ((float)U - 128) * gu) + ((float)V - 128) * gv
-     b = l + ((float)U - 128) * bu
+   each step rounded as written, from interpolated Y, U and V:
+     l = (Y - y_offset) * y_scale
+     r = l + (V - 128) * rv
+     g = (l + (U - 128) * gu) + (V - 128) * gv
+     b = l + (U - 128) * bu
    each then clamped to 0..255 (gu and gv are negative). Arithmetic rather
    than byte-indexed tables: a vector of table lookups is a gather, several
    times slower per lane than the three operations. */
@@ -94,14 +94,15 @@ typedef struct mnv3_yuv_coefs {
 
 /* One output row of the network's input from a YUV frame. Its two source
    rows (top, bottom: luma rows with their chroma rows) are each sampled
-   at every output column: two luma taps at byte offsets a0[x] and a1[x],
-   chroma at c0[x] and c1[x], each converted to RGB (mnv3_yuv_coefs) and
-   clamped, then interpolated, p = w0[x] * tap0 + w1[x] * tap1. The rows
-   are blended and normalised: out = (h0 * p_top + h1 * p_bottom) * scale
-   + bias per channel (separate multiplies and adds, no FMA). The offsets
-   never decrease along x, and a1 - a0 and c1 - c0 are each 0..3, so one
-   4-byte read holds both taps; *_bytes are how many bytes may be read from
-   each row pointer (the SIMD variants' reads stay within them). */
+   at every output column, every plane with the same weights: two luma taps
+   at byte offsets a0[x] and a1[x], chroma at c0[x] and c1[x] (the chroma
+   of those luma pixels), p = w0[x] * tap0 + w1[x] * tap1 per plane. The
+   rows are blended, Y = h0 * p_top + h1 * p_bottom (U, V alike), converted
+   once (mnv3_yuv_coefs), clamped, and normalised: out = rgb * scale + bias
+   per channel (separate multiplies and adds, no FMA). The offsets never
+   decrease along x, and a1 - a0 and c1 - c0 are each 0..3, so one 4-byte
+   read holds both taps; *_bytes are how many bytes may be read from each
+   row pointer (the SIMD variants' reads stay within them). */
 typedef struct mnv3_yuv_rows {
   const uint8_t *y[2], *u[2], *v[2]; /* top, bottom */
   int y_bytes, u_bytes, v_bytes;

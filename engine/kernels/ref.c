@@ -188,33 +188,34 @@ static float clamp255(float v) {
   return v < 255.0f ? v : 255.0f;
 }
 
-/* RGB of one luma tap and its chroma, clamped to 0..255. */
-static void yuv_pixel(const mnv3_yuv_coefs *k, int y, int u, int v, float rgb[3]) {
-  const float l = ((float)y - k->y_offset) * k->y_scale;
-  const float cu = (float)u - 128.0f, cv = (float)v - 128.0f;
-  rgb[0] = clamp255(l + cv * k->rv);
-  rgb[1] = clamp255((l + cu * k->gu) + cv * k->gv);
-  rgb[2] = clamp255(l + cu * k->bu);
+/* One plane of source row r (0 top, 1 bottom) at column x: its two taps,
+   interpolated. */
+static float yuv_plane_row(const uint8_t *const row[2], int r, int t0, int t1, float w0,
+                           float w1) {
+  return w0 * (float)row[r][t0] + w1 * (float)row[r][t1];
 }
 
-/* Both taps of column x of source row r (0 top, 1 bottom), interpolated. */
-static void yuv_column(const mnv3_yuv_rows *rows, int r, int x, float rgb[3]) {
-  float p[3], q[3];
-  const int c0 = rows->c0[x], c1 = rows->c1[x];
-  yuv_pixel(rows->coefs, rows->y[r][rows->a0[x]], rows->u[r][c0], rows->v[r][c0], p);
-  yuv_pixel(rows->coefs, rows->y[r][rows->a1[x]], rows->u[r][c1], rows->v[r][c1], q);
-  for (int k = 0; k < 3; k++)
-    rgb[k] = rows->w0[x] * p[k] + rows->w1[x] * q[k];
+/* One plane at column x, both rows blended. */
+static float yuv_plane(const mnv3_yuv_rows *rows, const uint8_t *const row[2], int t0,
+                       int t1, int x) {
+  const float w0 = rows->w0[x], w1 = rows->w1[x];
+  return rows->h0 * yuv_plane_row(row, 0, t0, t1, w0, w1) +
+         rows->h1 * yuv_plane_row(row, 1, t0, t1, w0, w1);
 }
 
 void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin, int x_end,
                                 float *dst) {
+  const mnv3_yuv_coefs *k = rows->coefs;
   for (int x = x_begin; x < x_end; x++) {
-    float top[3], bottom[3];
-    yuv_column(rows, 0, x, top);
-    yuv_column(rows, 1, x, bottom);
-    for (int k = 0; k < 3; k++)
-      dst[3 * x + k] = (rows->h0 * top[k] + rows->h1 * bottom[k]) * rows->scale[k] + rows->bias[k];
+    const int c0 = rows->c0[x], c1 = rows->c1[x];
+    const float y = yuv_plane(rows, rows->y, rows->a0[x], rows->a1[x], x);
+    const float u = yuv_plane(rows, rows->u, c0, c1, x) - 128.0f;
+    const float v = yuv_plane(rows, rows->v, c0, c1, x) - 128.0f;
+    const float l = (y - k->y_offset) * k->y_scale;
+    const float rgb[3] = {clamp255(l + v * k->rv), clamp255((l + u * k->gu) + v * k->gv),
+                          clamp255(l + u * k->bu)};
+    for (int c = 0; c < 3; c++)
+      dst[3 * x + c] = rgb[c] * rows->scale[c] + rows->bias[c];
   }
 }
 

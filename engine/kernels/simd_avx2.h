@@ -48,13 +48,20 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm256_i32gather_epi32((const int *)(const void *)base, offset, 1);
 }
 static inline vf vcvt_f(vi v) { return _mm256_cvtepi32_ps(v); }
-/* Byte `byte` (0..3, per lane) of each lane, as an int. */
-static inline vi vbyte_i(vi v, vi byte) {
-  return _mm256_and_si256(_mm256_srlv_epi32(v, _mm256_slli_epi32(byte, 3)),
-                          _mm256_set1_epi32(0xff));
+/* A byte offset within 4-byte words: the word it lies in, and the byte
+   shuffle's selector of that byte within its lane (its index in the lane's
+   16 bytes; 0x80 clears the lane's other three bytes). */
+static inline vi vdword_of_byte(vi offset) { return _mm256_srli_epi32(offset, 2); }
+static inline vi vbyte_selector(vi offset) {
+  const vi lane = _mm256_set_epi32((int)0x8080800C, (int)0x80808008, (int)0x80808004,
+                                   (int)0x80808000, (int)0x8080800C, (int)0x80808008,
+                                   (int)0x80808004, (int)0x80808000);
+  return _mm256_or_si256(_mm256_and_si256(offset, _mm256_set1_epi32(3)), lane);
 }
-/* A window of VWINDOW_BYTES bytes of a row, and byte `index` (0..63, per
-   lane) of it as an int: dword permutes of both halves, no gather. */
+/* The selected byte of each lane, as an int: one shuffle, no shift and mask. */
+static inline vi vbyte_at(vi word, vi selector) { return _mm256_shuffle_epi8(word, selector); }
+/* A window of VWINDOW_BYTES bytes of a row, and its 4-byte word `dword`
+   (0..15, per lane): dword permutes of both halves, no gather. */
 #define VWINDOW_BYTES 64
 typedef struct vwindow {
   __m256i lo, hi;
@@ -63,12 +70,10 @@ static inline vwindow vload_window(const uint8_t *p) {
   return (vwindow){_mm256_loadu_si256((const __m256i *)p),
                    _mm256_loadu_si256((const __m256i *)(p + 32))};
 }
-static inline vi vpick_u8(vwindow w, vi index) {
-  const vi dword = _mm256_srli_epi32(index, 2);
+static inline vi vwindow_dword(vwindow w, vi dword) {
   const vi in_hi = _mm256_cmpgt_epi32(dword, _mm256_set1_epi32(7));
-  const vi word = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(w.lo, dword),
-                                     _mm256_permutevar8x32_epi32(w.hi, dword), in_hi);
-  return vbyte_i(word, _mm256_and_si256(index, _mm256_set1_epi32(3)));
+  return _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(w.lo, dword),
+                            _mm256_permutevar8x32_epi32(w.hi, dword), in_hi);
 }
 /* VW pixels of 3 floats (R, G, B) from one vector per channel: each output
    vector gathers its pixels from each channel by a permute, then blends. */

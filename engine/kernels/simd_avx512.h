@@ -46,13 +46,22 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm512_i32gather_epi32(offset, (const void *)base, 1);
 }
 static inline vf vcvt_f(vi v) { return _mm512_cvtepi32_ps(v); }
-/* Byte `byte` (0..3, per lane) of each lane, as an int. */
-static inline vi vbyte_i(vi v, vi byte) {
-  return _mm512_and_si512(_mm512_srlv_epi32(v, _mm512_slli_epi32(byte, 3)),
-                          _mm512_set1_epi32(0xff));
+/* A byte offset within 4-byte words: the word it lies in, and the byte
+   shuffle's selector of that byte within its lane (its index in the lane's
+   16 bytes; 0x80 clears the lane's other three bytes). */
+static inline vi vdword_of_byte(vi offset) { return _mm512_srli_epi32(offset, 2); }
+static inline vi vbyte_selector(vi offset) {
+  const vi lane = _mm512_set_epi32(
+      (int)0x8080800C, (int)0x80808008, (int)0x80808004, (int)0x80808000,
+      (int)0x8080800C, (int)0x80808008, (int)0x80808004, (int)0x80808000,
+      (int)0x8080800C, (int)0x80808008, (int)0x80808004, (int)0x80808000,
+      (int)0x8080800C, (int)0x80808008, (int)0x80808004, (int)0x80808000);
+  return _mm512_or_si512(_mm512_and_si512(offset, _mm512_set1_epi32(3)), lane);
 }
-/* A window of VWINDOW_BYTES bytes of a row, and byte `index` (0..127, per
-   lane) of it as an int: a two-table dword permute, no gather. */
+/* The selected byte of each lane, as an int: one shuffle, no shift and mask. */
+static inline vi vbyte_at(vi word, vi selector) { return _mm512_shuffle_epi8(word, selector); }
+/* A window of VWINDOW_BYTES bytes of a row, and its 4-byte word `dword`
+   (0..31, per lane): a two-table dword permute, no gather. */
 #define VWINDOW_BYTES 128
 typedef struct vwindow {
   __m512i lo, hi;
@@ -60,9 +69,8 @@ typedef struct vwindow {
 static inline vwindow vload_window(const uint8_t *p) {
   return (vwindow){_mm512_loadu_si512(p), _mm512_loadu_si512(p + 64)};
 }
-static inline vi vpick_u8(vwindow w, vi index) {
-  const vi word = _mm512_permutex2var_epi32(w.lo, _mm512_srli_epi32(index, 2), w.hi);
-  return vbyte_i(word, _mm512_and_si512(index, _mm512_set1_epi32(3)));
+static inline vi vwindow_dword(vwindow w, vi dword) {
+  return _mm512_permutex2var_epi32(w.lo, dword, w.hi);
 }
 /* VW pixels of 3 floats (R, G, B) from one vector per channel: each output
    vector takes its lanes from R and G, then from B, by two-table permutes. */

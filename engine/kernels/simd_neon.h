@@ -55,10 +55,19 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return vld1q_s32(word);
 }
 static inline vf vcvt_f(vi v) { return vcvtq_f32_s32(v); }
-/* Byte `byte` (0..3, per lane) of each lane, as an int. */
-static inline vi vbyte_i(vi v, vi byte) {
-  const uint32x4_t shifted = vshlq_u32(vreinterpretq_u32_s32(v), vnegq_s32(vshlq_n_s32(byte, 3)));
-  return vreinterpretq_s32_u32(vandq_u32(shifted, vdupq_n_u32(0xff)));
+/* A byte offset within 4-byte words: the table lookup's selector of that
+   byte (its index in the register's 16 bytes; 0x80 is out of the table and
+   clears the lane's other three bytes). No window here: the taps are read
+   with vgather_u8x4. */
+static inline vi vbyte_selector(vi offset) {
+  static const int32_t lane[4] = {(int32_t)0x80808000, (int32_t)0x80808004,
+                                  (int32_t)0x80808008, (int32_t)0x8080800C};
+  return vorrq_s32(vandq_s32(offset, vdupq_n_s32(3)), vld1q_s32(lane));
+}
+/* The selected byte of each lane, as an int: one table lookup. */
+static inline vi vbyte_at(vi word, vi selector) {
+  return vreinterpretq_s32_u8(
+      vqtbl1q_u8(vreinterpretq_u8_s32(word), vreinterpretq_u8_s32(selector)));
 }
 /* VW pixels of 3 floats (R, G, B) from one vector per channel. */
 static inline void vstore_rgb(float *dst, vf r, vf g, vf b) {

@@ -2,8 +2,8 @@
  * normalisation into the network's NHWC float input.
  *
  * The resize is separable and done row by row: for each output row the two
- * source rows it needs are converted to RGB at only the columns the output
- * needs and interpolated horizontally (cached, so an upscale converts each
+ * source rows it needs are read at only the columns the output needs and
+ * interpolated horizontally (cached, so an upscale reads each
  * source row once), then the two rows are blended vertically. The per-column
  * source offsets and weights are computed once per call. A pixel is one
  * 4-lane float vector (R, G, B, unused), so the vertical blend is one vector
@@ -13,15 +13,20 @@
  * instruction, with no row cache: a downscale, the usual case, needs two
  * new source rows per output row anyway. Packed RGB and gray rows are done
  * here per pixel. With a thread pool the output rows are split into one
- * band per thread. Everything is float, and the result equals converting
- * the whole frame to RGB (clamped to 0..255) and then resizing it like
- * torch's F.interpolate(mode='bilinear', align_corners=False,
- * antialias=False) / TF's resize_bilinear with half_pixel_centers=True.
+ * band per thread.
+ *
+ * Everything is float. RGB and gray frames resize like torch's
+ * F.interpolate(mode='bilinear', align_corners=False, antialias=False) / TF's
+ * resize_bilinear with half_pixel_centers=True. YUV frames resize their Y, U
+ * and V that way, then convert once per output pixel (BT.601, clamped to
+ * 0..255), as hardware scalers do: one conversion per output pixel instead
+ * of one per tap (four), which made the conversion most of the cost. Only
+ * where a tap's own conversion would clamp (colours past the RGB gamut)
+ * does that differ from converting the frame first.
  *
  * YUV chroma is upsampled with nearest neighbour: the chroma sample at
- * (x / 2, y / 2) of the frame (not of the crop) covers its 2x2 luma block.
- * Each source pixel is converted (BT.601, clamped to 0..255) before it is
- * interpolated, so a YUV frame resizes exactly like its RGB conversion. */
+ * (x / 2, y / 2) of the frame (not of the crop) covers its 2x2 luma block,
+ * and each luma tap brings its own chroma. */
 #include "internal.h"
 #include "kernels.h"
 #include "preprocess.h"
@@ -382,8 +387,7 @@ static void get_rows(const job *j, row_cache *cache, int y0, int y1,
 
 /* YUV output rows [begin, end), each from its two source rows by the
  * kernel. Chroma row y/2 covers luma rows 2k and 2k+1 (nearest
- * upsampling); each source pixel is converted before it is interpolated,
- * so YUV frames resize exactly like their RGB conversion. */
+ * upsampling). */
 static void yuv_output_rows(const job *j, int begin, int end) {
   const source *s = j->src;
   const columns *c = &j->cols;

@@ -78,7 +78,8 @@ def normalise(rgb, mean, std):
 
 class Frame:
     """A frame in one pixel format, its raw planes with padded strides, and
-    its RGB content computed the reference way."""
+    its samples as the reference resizes them: R, G, B, or for YUV formats
+    Y with the nearest U and V (converted to RGB after the resize)."""
 
     def __init__(self, fmt, width, height, rng, pad=(0, 0, 0), full_range=0,
                  rgb_source=None):
@@ -90,11 +91,11 @@ class Frame:
             pix = rng.integers(0, 256, (height, width, bpp), dtype=np.uint8)
             if rgb_source is not None:
                 pix[..., list(off)] = rgb_source
-            self.rgb = pix[..., list(off)].astype(np.float64)
+            self.samples = pix[..., list(off)].astype(np.float64)
             planes = [pix.reshape(height, width * bpp)]
         elif fmt == "GRAY8":
             y = rng.integers(0, 256, (height, width), dtype=np.uint8)
-            self.rgb = np.repeat(y[..., None].astype(np.float64), 3, axis=2)
+            self.samples = np.repeat(y[..., None].astype(np.float64), 3, axis=2)
             planes = [y]
         else:
             if rgb_source is not None:
@@ -106,7 +107,7 @@ class Frame:
             # Nearest chroma: sample (i // 2, j // 2) covers luma (i, j).
             uf = u[np.arange(height) // 2][:, np.arange(width) // 2]
             vf = v[np.arange(height) // 2][:, np.arange(width) // 2]
-            self.rgb = yuv_to_rgb(y, uf, vf, full_range)
+            self.samples = np.stack([y, uf, vf], axis=-1).astype(np.float64)
             if fmt in ("I420", "YV12"):  # the caller maps U to planes[1]
                 planes = [y, u, v]
             else:
@@ -162,10 +163,19 @@ def run_dump(frame, crop, out_h, out_w, mean, std):
         return res.returncode, out, res.stderr
 
 
+def to_rgb(frame, samples):
+    """Resized samples of the frame's format to RGB on 0..255."""
+    if frame.fmt not in YUV:
+        return samples
+    return yuv_to_rgb(samples[..., 0], samples[..., 1], samples[..., 2],
+                      frame.full_range)
+
+
 def expected(frame, crop, out_h, out_w, mean, std):
     x, y, w, h = crop if crop is not None else (0, 0, frame.width, frame.height)
-    region = frame.rgb[y:y + h, x:x + w]
-    return normalise(resize_bilinear(region, out_h, out_w), mean, std)
+    region = frame.samples[y:y + h, x:x + w]
+    return normalise(to_rgb(frame, resize_bilinear(region, out_h, out_w)),
+                     mean, std)
 
 
 def random_crop(rng, width, height):
@@ -224,8 +234,8 @@ class AgainstNumpy(unittest.TestCase):
         frame = Frame("BGRA", 31, 17, rng, (5, 0, 0))
         code, got, err = run_dump(frame, None, 17, 31, (0, 0, 0), (1, 1, 1))
         self.assertEqual(code, 0, err)
-        np.testing.assert_array_equal(np.rint(got * 255.0), frame.rgb)
-        self.assertLess(np.abs(got * 255.0 - frame.rgb).max(), 1e-3)
+        np.testing.assert_array_equal(np.rint(got * 255.0), frame.samples)
+        self.assertLess(np.abs(got * 255.0 - frame.samples).max(), 1e-3)
 
     def test_invalid_arguments_fail_with_a_message(self):
         rng = np.random.default_rng(11)
@@ -320,9 +330,12 @@ class AgainstTorch(unittest.TestCase):
                     diff = np.abs(got - want).max()
                     self.assertLess(diff, TOL, "max abs diff %g" % diff)
 
-    def test_photo_yuv_equals_rgb_conversion_then_torch_resize(self):
-        # Converting the frame to RGB and resizing it with torch must give
-        # what the engine computes straight from NV12.
+    def test_photo_yuv_equals_torch_resize_of_the_planes_then_bt601(self):
+        # Resizing the frame's Y, U and V planes with torch (chroma upsampled
+        # to the luma grid, nearest) and converting the result to RGB must
+        # give what the engine computes straight from NV12.
+        import torch
+        import torch.nn.functional as F
         rng = np.random.default_rng(2)
         h, w = self.photo.shape[:2]
         frame = Frame("NV12", w, h, rng, (4, 6, 0), rgb_source=self.photo)
@@ -330,9 +343,14 @@ class AgainstTorch(unittest.TestCase):
         code, got, err = run_dump(frame, crop, 224, 224, IMAGENET_MEAN,
                                   IMAGENET_STD)
         self.assertEqual(code, 0, err)
-        rgb = np.rint(frame.rgb * 4096) / 4096  # exact in float32
-        want = self.torch_reference(rgb.astype(np.float32), crop, 224, 224,
-                                    IMAGENET_MEAN, IMAGENET_STD)
+        x, y, cw, ch = crop
+        planes = torch.from_numpy(
+            frame.samples[y:y + ch, x:x + cw].astype(np.float32))
+        planes = planes.permute(2, 0, 1).unsqueeze(0)
+        resized = F.interpolate(planes, size=(224, 224), mode="bilinear",
+                                align_corners=False, antialias=False)
+        resized = resized[0].permute(1, 2, 0).numpy().astype(np.float64)
+        want = normalise(to_rgb(frame, resized), IMAGENET_MEAN, IMAGENET_STD)
         diff = np.abs(got - want).max()
         self.assertLess(diff, TOL, "max abs diff %g" % diff)
 

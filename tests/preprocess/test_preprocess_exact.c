@@ -1,7 +1,8 @@
 /* mnv3_preprocess bit for bit: against a plain scalar reference that
- * converts every pixel of the crop to RGB first and then resizes it with the
- * same float operations in the same order (what mnv3_preprocess did before
- * it worked on vector pixels and bands of rows), and with 2 and 3 threads
+ * resizes the crop's samples (R, G, B, or Y and the nearest U, V) pixel by
+ * pixel with the same float operations in the same order, then converts YUV
+ * to RGB (none of the row caches, vector kernels and bands of rows of
+ * mnv3_preprocess), and with 2 and 3 threads
  * against 1 (mnv3_preprocess_pool splits the output rows into bands).
  * Every pixel format, odd sizes, padded strides, random crops, up- and
  * downscaling, limited and full range. test_preprocess.py checks the maths
@@ -43,8 +44,9 @@ static void coefs_init(int full, coefs *k) {
   k->bu = (float)(2.0 * (1.0 - kb) * cs);
 }
 
-/* RGB of frame pixel (x, y), as floats on 0..255. */
-static void pixel(const mnv3_frame *f, const coefs *k, int x, int y, float rgb[3]) {
+/* The three samples of frame pixel (x, y), as floats on 0..255: R, G, B, or
+ * Y, U, V with the chroma of its 2x2 block (nearest). */
+static void samples(const mnv3_frame *f, int x, int y, float out[3]) {
   static const int offs[10][4] = {{3, 0, 1, 2}, {3, 2, 1, 0}, {4, 0, 1, 2}, {4, 2, 1, 0},
                                   {4, 1, 2, 3}, {4, 3, 2, 1}, {4, 0, 1, 2}, {4, 2, 1, 0},
                                   {4, 1, 2, 3}, {4, 3, 2, 1}};
@@ -52,11 +54,11 @@ static void pixel(const mnv3_frame *f, const coefs *k, int x, int y, float rgb[3
   if (f->format <= MNV3_PIXEL_ABGR) {
     const int *o = offs[f->format];
     for (int c = 0; c < 3; c++)
-      rgb[c] = (float)row[x * o[0] + o[1 + c]];
+      out[c] = (float)row[x * o[0] + o[1 + c]];
     return;
   }
   if (f->format == MNV3_PIXEL_GRAY8) {
-    rgb[0] = rgb[1] = rgb[2] = (float)row[x];
+    out[0] = out[1] = out[2] = (float)row[x];
     return;
   }
   int u, v;
@@ -68,8 +70,15 @@ static void pixel(const mnv3_frame *f, const coefs *k, int x, int y, float rgb[3
     u = c1[x / 2];
     v = f->planes[2][(size_t)(y / 2) * f->strides[2] + x / 2];
   }
-  const float yv = ((float)row[x] - k->y_offset) * k->y_scale;
-  const float cu = (float)u - 128.0f, cv = (float)v - 128.0f;
+  out[0] = (float)row[x];
+  out[1] = (float)u;
+  out[2] = (float)v;
+}
+
+/* Interpolated Y, U, V to RGB on 0..255. */
+static void yuv_to_rgb(const coefs *k, const float yuv[3], float rgb[3]) {
+  const float yv = (yuv[0] - k->y_offset) * k->y_scale;
+  const float cu = yuv[1] - 128.0f, cv = yuv[2] - 128.0f;
   rgb[0] = clamp255(yv + cv * k->rv);
   rgb[1] = clamp255(yv - cu * k->gu - cv * k->gv);
   rgb[2] = clamp255(yv + cu * k->bu);
@@ -98,24 +107,31 @@ static void reference(const mnv3_frame *f, const mnv3_rect *c, const mnv3_normal
     bias[k] = -n->mean[k] / n->std[k];
   }
   const float sx = (float)c->width / (float)ow, sy = (float)c->height / (float)oh;
+  const int yuv = f->format >= MNV3_PIXEL_I420 && f->format <= MNV3_PIXEL_NV21;
   for (int oy = 0; oy < oh; oy++) {
     int y0, y1;
     float h0, h1;
     taps(sy, oy, c->height, &y0, &y1, &h0, &h1);
     for (int ox = 0; ox < ow; ox++) {
       int x0, x1;
-      float w0, w1, p[3], q[3], r0[3], r1[3];
+      float w0, w1, p[3], q[3], r0[3], r1[3], blended[3], rgb[3];
       taps(sx, ox, c->width, &x0, &x1, &w0, &w1);
-      pixel(f, &k, c->x + x0, c->y + y0, p);
-      pixel(f, &k, c->x + x1, c->y + y0, q);
+      samples(f, c->x + x0, c->y + y0, p);
+      samples(f, c->x + x1, c->y + y0, q);
       for (int k = 0; k < 3; k++)
         r0[k] = w0 * p[k] + w1 * q[k];
-      pixel(f, &k, c->x + x0, c->y + y1, p);
-      pixel(f, &k, c->x + x1, c->y + y1, q);
+      samples(f, c->x + x0, c->y + y1, p);
+      samples(f, c->x + x1, c->y + y1, q);
       for (int k = 0; k < 3; k++)
         r1[k] = w0 * p[k] + w1 * q[k];
       for (int k = 0; k < 3; k++)
-        dst[((size_t)oy * ow + ox) * 3 + k] = (h0 * r0[k] + h1 * r1[k]) * scale[k] + bias[k];
+        blended[k] = h0 * r0[k] + h1 * r1[k];
+      if (yuv)
+        yuv_to_rgb(&k, blended, rgb);
+      else
+        memcpy(rgb, blended, sizeof rgb);
+      for (int k = 0; k < 3; k++)
+        dst[((size_t)oy * ow + ox) * 3 + k] = rgb[k] * scale[k] + bias[k];
     }
   }
 }
