@@ -442,51 +442,55 @@ static void yuv_columns(int in_w, int out_w, int step, int *a0, int *a1, int *c0
 /* A row of the network's input from two YUV rows: rows from 1 to 1920
    pixels into 1 to 333 columns (down- and upscaling, so both the window and
    the gather paths of a variant run, and tails shorter than a vector),
-   chroma planar and interleaved, limited and full range, and a few vertical
-   weights and normalisations. Exact. */
+   chroma planar and interleaved, limited and full range, two distinct
+   source rows or one read twice (as two luma rows of one chroma row share
+   it), and a few vertical weights and normalisations. Exact. */
 static void test_yuv_resize(const mnv3_kernels *v) {
   static const int in_widths[] = {1, 3, 5, 17, 64, 130, 257, 1920};
   static const int out_widths[] = {1, 7, 16, 33, 100, 224, 333};
   for (int iw = 0; iw < 8; iw++)
     for (int ow = 0; ow < 7; ow++)
-      for (int step = 1; step <= 2; step++) {
-        const int in_w = in_widths[iw], out_w = out_widths[ow];
-        const int chroma_bytes = (in_w + 1) / 2 * step;
-        uint8_t *y = malloc(2 * (size_t)in_w), *chroma = malloc(2 * (size_t)chroma_bytes);
-        for (int i = 0; i < 2 * in_w; i++)
-          y[i] = (uint8_t)(frand() * 128.0f + 128.0f);
-        for (int i = 0; i < 2 * chroma_bytes; i++)
-          chroma[i] = (uint8_t)(frand() * 128.0f + 128.0f);
-        int *cols = malloc(4 * sizeof(int) * (size_t)out_w);
-        float *weights = alloc_floats(2 * (size_t)out_w);
-        yuv_columns(in_w, out_w, step, cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
-                    weights, weights + out_w);
-        const mnv3_yuv_coefs coefs = step == 1
-            ? (mnv3_yuv_coefs){16.0f, 255.0f / 219.0f, 1.596f, -0.392f, -0.813f, 2.017f}
-            : (mnv3_yuv_coefs){0.0f, 1.0f, 1.402f, -0.344f, -0.714f, 1.772f};
-        const float h1 = (float)(iw + ow) / 13.0f;
-        /* NV12: V one byte after U in the same row, one byte fewer of it. */
-        const uint8_t *v0 = step == 2 ? chroma + 1 : chroma;
-        const mnv3_yuv_rows rows = {
-            {y, y + in_w}, {chroma, chroma + chroma_bytes}, {v0, v0 + chroma_bytes},
-            in_w, chroma_bytes, step == 2 ? chroma_bytes - 1 : chroma_bytes,
-            cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
-            weights, weights + out_w, 1.0f - h1, h1, &coefs,
-            {1.0f / (255.0f * 0.229f), 1.0f / (255.0f * 0.224f), 1.0f / 255.0f},
-            {-0.485f / 0.229f, -0.456f / 0.224f, step == 1 ? -1.0f : 0.0f}};
-        float *want = alloc_floats(3 * (size_t)out_w), *got = alloc_floats(3 * (size_t)out_w);
-        mnv3_kernels_ref.yuv_resize(&rows, 0, out_w, want);
-        const int split = out_w / 3; /* two calls, as a caller may split a row */
-        v->yuv_resize(&rows, 0, split, got);
-        v->yuv_resize(&rows, split, out_w, got);
-        expect_same("yuv rows to rgb", v, got, want, 3 * (size_t)out_w);
-        free(y);
-        free(chroma);
-        free(cols);
-        free(weights);
-        free(want);
-        free(got);
-      }
+      for (int step = 1; step <= 2; step++)
+        for (int same_row = 0; same_row < 2; same_row++) {
+          const int in_w = in_widths[iw], out_w = out_widths[ow];
+          const int chroma_bytes = (in_w + 1) / 2 * step;
+          uint8_t *y = malloc(2 * (size_t)in_w), *chroma = malloc(2 * (size_t)chroma_bytes);
+          for (int i = 0; i < 2 * in_w; i++)
+            y[i] = (uint8_t)(frand() * 128.0f + 128.0f);
+          for (int i = 0; i < 2 * chroma_bytes; i++)
+            chroma[i] = (uint8_t)(frand() * 128.0f + 128.0f);
+          int *cols = malloc(4 * sizeof(int) * (size_t)out_w);
+          float *weights = alloc_floats(2 * (size_t)out_w);
+          yuv_columns(in_w, out_w, step, cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
+                      weights, weights + out_w);
+          const mnv3_yuv_coefs coefs = step == 1
+              ? (mnv3_yuv_coefs){16.0f, 255.0f / 219.0f, 1.596f, -0.392f, -0.813f, 2.017f}
+              : (mnv3_yuv_coefs){0.0f, 1.0f, 1.402f, -0.344f, -0.714f, 1.772f};
+          const float h1 = (float)(iw + ow) / 13.0f;
+          /* NV12: V one byte after U in the same row, one byte fewer of it. */
+          const uint8_t *v0 = step == 2 ? chroma + 1 : chroma;
+          const int second = !same_row;
+          const mnv3_yuv_rows rows = {
+              {y, y + second * in_w}, {chroma, chroma + second * chroma_bytes},
+              {v0, v0 + second * chroma_bytes},
+              in_w, chroma_bytes, step == 2 ? chroma_bytes - 1 : chroma_bytes,
+              cols, cols + out_w, cols + 2 * out_w, cols + 3 * out_w,
+              weights, weights + out_w, 1.0f - h1, h1, &coefs,
+              {1.0f / (255.0f * 0.229f), 1.0f / (255.0f * 0.224f), 1.0f / 255.0f},
+              {-0.485f / 0.229f, -0.456f / 0.224f, step == 1 ? -1.0f : 0.0f}};
+          float *want = alloc_floats(3 * (size_t)out_w), *got = alloc_floats(3 * (size_t)out_w);
+          mnv3_kernels_ref.yuv_resize(&rows, 0, out_w, want);
+          const int split = out_w / 3; /* two calls, as a caller may split a row */
+          v->yuv_resize(&rows, 0, split, got);
+          v->yuv_resize(&rows, split, out_w, got);
+          expect_same("yuv rows to rgb", v, got, want, 3 * (size_t)out_w);
+          free(y);
+          free(chroma);
+          free(cols);
+          free(weights);
+          free(want);
+          free(got);
+        }
 }
 
 /* Argmax over class scores: class counts around the vector widths and
