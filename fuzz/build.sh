@@ -23,7 +23,7 @@ libs=($(pkg-config --libs yaml-0.1 libcjson) -lpthreadpool -lcpuinfo -lm)
 # Flags of a kernel file by its ISA suffix; empty output: not for this CPU.
 isa_flags() {
   case "$(uname -m):$1" in
-    x86_64:*__avx512.c) echo "-mavx512f -mavx2 -mfma -ffp-contract=off" ;;
+    x86_64:*__avx512.c) echo "-mavx512f -mavx512bw -mavx2 -mfma -ffp-contract=off" ;;
     x86_64:*__avx2.c) echo "-mavx2 -mfma -ffp-contract=off" ;;
     aarch64:*__neon.c) echo "-ffp-contract=off" ;;
     *__avx512.c | *__avx2.c | *__neon.c) ;;
