@@ -19,8 +19,8 @@ static inline __attribute__((always_inline)) vf clamp255(vf v) {
  * cost 3-10x more per lane on recent x86 cores): window_at is the window's
  * first byte and word[t] each tap's dword in it. Otherwise one 4-byte read
  * per lane at word[0] (moved back near the row's end so that it stays inside
- * the row; both taps are then still among its 4 bytes). select[t] is where
- * tap t's byte sits in its dword, in bits. */
+ * the row; both taps are then still among its 4 bytes). select[t] picks
+ * tap t's byte out of its dword (vbyte_at). */
 typedef struct taps {
   int window_at; /* -1: a 4-byte read per lane */
   vi word[2], select[2];
