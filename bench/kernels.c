@@ -7,9 +7,9 @@
  *   mnv3-bench-kernels --peak
  */
 #include "model.h"
+#include "workers.h"
 
 #include <getopt.h>
-#include <pthreadpool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +135,7 @@ static int run_steps(const char *config, int h, int w, int threads, int runs) {
   float *input = malloc((size_t)h * w * 3 * sizeof *input);
   float *output = malloc((size_t)out->h * out->w * out->c * sizeof *output);
   double *times = malloc((size_t)plan->num_steps * runs * sizeof *times);
-  pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+  mnv3_workers *pool = threads > 1 ? mnv3_workers_acquire(threads, &err) : NULL;
   if (!arena || !input || !output || !times) {
     fprintf(stderr, "mnv3-bench-kernels: out of memory\n");
     return 1;
@@ -173,8 +173,7 @@ static int run_steps(const char *config, int h, int w, int threads, int runs) {
   }
   printf("], \"sum_of_medians_ms\": %.3f, \"gflop\": %.3f, \"gflops\": %.1f}\n",
          total * 1e3, total_flops * 1e-9, total_flops / total * 1e-9);
-  if (pool)
-    pthreadpool_destroy(pool);
+  mnv3_workers_release(pool);
   free(arena);
   free(input);
   free(output);

@@ -18,7 +18,7 @@ rm -f "$out"/fuzz_safetensors "$out"/fuzz_tflite "$out"/fuzz_config "$out"/fuzz_
 common=(-std=c11 -D_GNU_SOURCE -DMNV3_BUILDING_LIBRARY -g -O1 -fno-omit-frame-pointer
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -I"$root/engine/include" -I"$root/engine/src" -I"$root/engine/kernels" -I"$here")
-libs=($(pkg-config --libs yaml-0.1 libcjson) -lpthreadpool -lcpuinfo -lm)
+libs=($(pkg-config --libs yaml-0.1 libcjson) -lcpuinfo -lpthread -lm)
 
 # Flags of a kernel file by its ISA suffix; empty output: not for this CPU.
 isa_flags() {

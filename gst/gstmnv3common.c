@@ -1031,9 +1031,23 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
           "it is switched to at the next frame boundary like 'config'", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:threads:
+   *
+   * How many threads run one inference. 0 (automatic) splits an inference
+   * over one thread per CPU only while that is measured to be faster: never
+   * while another mnv3 element of the process is inferring (streams then
+   * run side by side, one thread each) nor while other programs keep the
+   * CPUs busy. Every element of a process shares one pool of worker threads
+   * per thread count, and its workers sleep between frames. N > 0 always
+   * uses N threads; elements that ask for the same N take turns on the
+   * pool. Results are bitwise the same either way.
+   */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "Worker threads for one inference (0 = one per online CPU)",
+          "Threads per inference: 0 = automatic (one per CPU when the CPUs "
+          "are free, one while other streams or programs use them), N = "
+          "always N",
           0, 1024, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));

@@ -25,7 +25,8 @@
 #   --test-pattern    use the videotestsrc even when a camera exists
 #   --headless        fakesink instead of a window (CI, benchmarks)
 #   --num-buffers N   stop after N frames (default: run until Ctrl-C)
-#   --threads N       worker threads per element (default 0: one per CPU)
+#   --threads N       threads per inference (default 0: automatic, see
+#                     gst-inspect-1.0 mnv3classify)
 #   --stats SECONDS   print the elements' statistics this often (default 5)
 #
 # The plugin is found as for label-video.sh (MNV3_BUILD_DIR, GST_PLUGIN_PATH,
@@ -56,7 +57,7 @@ while [ $# -gt 0 ]; do
       [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--num-buffers needs a number of frames > 0"
       NUM_BUFFERS=$2; shift ;;
     --threads)
-      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--threads needs a number (0 = one per CPU)"
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--threads needs a number (0 = automatic)"
       THREADS=$2; shift ;;
     --stats)
       [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--stats needs a number of seconds (0 = only at the end)"

@@ -23,7 +23,8 @@ static const char usage[] =
     "  mnv3-run --config C.yaml [--weights W] --image FILE [FILE...] [--top K]\n"
     "  mnv3-run --config C.yaml [--weights W] --bench N [--shape 1,3,H,W] [--threads T]\n"
     "options:\n"
-    "  --threads T   worker threads (default 1; 0 = one per CPU)\n";
+    "  --threads T   threads per inference (default 1; 0 = automatic: one per CPU\n"
+    "                while that is faster, as the GStreamer elements' default)\n";
 
 typedef struct options {
   const char *config, *weights, *input, *output;

@@ -20,9 +20,9 @@
 #include "internal.h"
 #include "kernels.h"
 #include "preprocess.h"
+#include "threading.h"
 
 #include <math.h>
-#include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -521,11 +521,11 @@ static void chroma_span(int lo, int len, int side, int *first, int *end) {
 #define MIN_BAND_ROWS 16
 #define MAX_BANDS 64
 
-static void plan_bands(job *j, struct pthreadpool *pool) {
+static void plan_bands(job *j, const mnv3_workers *workers) {
   const mnv3_rect *d = &j->m.dest;
   j->y_base = d->y & ~1;
   const int rows = d->y + d->height - j->y_base;
-  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = mnv3_workers_threads(workers);
   if (threads < 2 || (int64_t)d->width * d->height < MIN_POOL_PIXELS) {
     j->band_rows = rows + (rows & 1);
     j->nbands = 1;
@@ -586,15 +586,19 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
   j.m = (mask_map){mask, mask_stride, mask_width, mask_height, *dest, NULL};
   j.line_entries = w * (j.fam == PACKED ? (size_t)j.bpp : 1);
   j.line_entries += j.line_entries & 1;
-  struct pthreadpool *pool = ctx ? mnv3_context_pool(ctx) : NULL;
-  plan_bands(&j, pool);
+  mnv3_threading_run run;
+  mnv3_workers *workers = ctx ? mnv3_context_side_job_begin(ctx, &run) : NULL;
+  plan_bands(&j, workers);
   const size_t maps_bytes = ((2 * w + 2 * mw + 4) * sizeof(int) + 63) / 64 * 64;
   j.band_bytes = (scratch_bytes(&j) + 63) / 64 * 64;
   const size_t bytes = maps_bytes + j.band_bytes * (size_t)j.nbands;
   void *owned = NULL;
   char *mem = ctx ? mnv3_context_scratch(ctx, bytes) : (owned = malloc(bytes));
-  if (!mem)
+  if (!mem) {
+    if (ctx)
+      mnv3_context_side_job_end(ctx, &run);
     return mnv3_fail(error, "blend: out of memory for a %d-wide mask row", dest->width);
+  }
   int *col = (int *)mem; /* malloc'd: no declared type */
   int *cmap = col + w, *pos = cmap + w, *cpos = pos + mw + 2;
   j.bands = mem + maps_bytes;
@@ -622,9 +626,11 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
   }
 
   if (j.nbands > 1)
-    pthreadpool_parallelize_1d(pool, band_run, &j, (size_t)j.nbands, 0);
+    mnv3_parallelize_1d(workers, band_run, &j, (size_t)j.nbands, 0);
   else
     band_run(&j, 0);
+  if (ctx)
+    mnv3_context_side_job_end(ctx, &run);
   free(owned);
   return 0;
 }

@@ -1,21 +1,20 @@
-/* Run contexts: per-thread scratch memory planned once per input shape, a
- * thread pool, the input slots and the last output. */
+/* Run contexts: scratch memory planned once per input shape, the choice of
+ * threads per inference (threading.h), the input slots and the last output. */
 #include "model.h"
 
 #include "preprocess.h"
+#include "threading.h"
 
 #include <math.h>
-#include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MIN_SIDE 32
 #define MAX_SIDE 2048
 
 struct mnv3_context {
   mnv3_model *model;
-  pthreadpool_t pool; /* NULL: run on the caller's thread */
+  mnv3_threading threading;
   mnv3_schedule schedule;
   float *arena;
   size_t arena_floats;
@@ -41,15 +40,9 @@ mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error
     mnv3_fail(error, "out of memory creating a context");
     return NULL;
   }
-  if (threads <= 0)
-    threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (threads > 1) {
-    ctx->pool = pthreadpool_create((size_t)threads);
-    if (!ctx->pool) {
-      free(ctx);
-      mnv3_fail(error, "cannot create a pool of %d threads", threads);
-      return NULL;
-    }
+  if (mnv3_threading_init(&ctx->threading, threads, error) < 0) {
+    free(ctx);
+    return NULL;
   }
   ctx->model = mnv3_model_ref(model);
   return ctx;
@@ -58,8 +51,7 @@ mnv3_context *mnv3_context_new(mnv3_model *model, int threads, mnv3_error *error
 void mnv3_context_free(mnv3_context *ctx) {
   if (!ctx)
     return;
-  if (ctx->pool)
-    pthreadpool_destroy(ctx->pool);
+  mnv3_threading_clear(&ctx->threading);
   mnv3_schedule_clear(&ctx->schedule);
   free(ctx->arena);
   free(ctx->input);
@@ -167,13 +159,13 @@ static void run_mask_band(void *context, size_t band) {
 
 /* Runs every step but the final upsampling on one image, then upsamples and
  * takes the argmax a few rows at a time (threaded over rows). */
-static int mask_image(mnv3_context *ctx, const float *input, uint8_t *mask,
-                      size_t stride, mnv3_error *error) {
+static int mask_image(mnv3_context *ctx, mnv3_threading_run *run, const float *input,
+                      uint8_t *mask, size_t stride, mnv3_error *error) {
   const mnv3_plan *plan = &ctx->model->plan;
   const mnv3_step *last = final_upsampling(plan);
   const mnv3_tensor_info *in = &ctx->schedule.tensors[last->in0];
   const mnv3_tensor_info *out = &ctx->schedule.tensors[plan->output];
-  const size_t threads = ctx->pool ? pthreadpool_get_threads_count(ctx->pool) : 1;
+  const size_t threads = mnv3_workers_threads(ctx->threading.workers);
   size_t bands = threads > 1 ? threads * MASK_TASKS_PER_THREAD : 1;
   if (bands > (size_t)out->h)
     bands = (size_t)out->h;
@@ -182,15 +174,15 @@ static int mask_image(mnv3_context *ctx, const float *input, uint8_t *mask,
               error) < 0)
     return -1;
   for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
-    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL, ctx->pool, i);
+    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL,
+                           mnv3_threading_step(run), i);
   mask_task t = {plan->kernels, ctx->arena + in->offset, in->h, in->w, in->c, out->h, out->w,
                  mask, stride, ctx->mask_rows, 0};
   t.band_rows = (int)(((size_t)out->h + bands - 1) / bands);
   bands = ((size_t)out->h + t.band_rows - 1) / t.band_rows;
   /* Through the pool even for one band: the same denormal mode as the
      plan's own resize step, so the same values. */
-  pthreadpool_parallelize_1d(ctx->pool, run_mask_band, &t, bands,
-                             PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  mnv3_parallelize_1d(mnv3_threading_step(run), run_mask_band, &t, bands, MNV3_FLUSH_DENORMALS);
   return 0;
 }
 
@@ -220,14 +212,22 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
     for (size_t i = 0; i < in_floats * (size_t)batch; i++)
       ctx->input[i] = fminf(fmaxf(ctx->input[i], ctx->model->input_lo), ctx->model->input_hi);
   ctx->batch = 0; /* no result until this run completes */
-  for (int b = 0; b < batch; b++) {
-    if (!mask_only)
-      mnv3_plan_execute(&ctx->model->plan, &ctx->schedule, ctx->arena,
-                        ctx->input + in_floats * b, ctx->output + per_image * b, ctx->pool);
-    else if (mask_image(ctx, ctx->input + in_floats * b, ctx->masks + mask_bytes * b,
-                        (size_t)o->w, error) < 0)
-      return -1;
+  const mnv3_plan *plan = &ctx->model->plan;
+  mnv3_threading_run run;
+  mnv3_threading_begin(&ctx->threading, &run, 1);
+  int failed = 0;
+  for (int b = 0; b < batch && !failed; b++) {
+    const float *in = ctx->input + in_floats * b;
+    if (mask_only)
+      failed = mask_image(ctx, &run, in, ctx->masks + mask_bytes * b, (size_t)o->w, error) < 0;
+    else
+      for (int i = 0; i < plan->num_steps; i++)
+        mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, in,
+                               ctx->output + per_image * b, mnv3_threading_step(&run), i);
   }
+  mnv3_threading_end(&ctx->threading, &run);
+  if (failed)
+    return -1;
   ctx->batch = batch;
   ctx->last_mask_only = mask_only;
   return 0;
@@ -263,8 +263,12 @@ int mnv3_context_set_frame(mnv3_context *ctx, int index, const mnv3_frame *frame
   mnv3_normalize norm;
   memcpy(norm.mean, cfg->mean, sizeof norm.mean);
   memcpy(norm.std, cfg->std, sizeof norm.std);
-  return mnv3_preprocess_pool(frame, crop, &norm, cfg->input_height, cfg->input_width,
-                              ctx->input + slot * index, ctx->pool, error);
+  mnv3_threading_run run;
+  const int rc = mnv3_preprocess_pool(frame, crop, &norm, cfg->input_height, cfg->input_width,
+                                      ctx->input + slot * index,
+                                      mnv3_context_side_job_begin(ctx, &run), error);
+  mnv3_context_side_job_end(ctx, &run);
+  return rc;
 }
 
 int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only, mnv3_error *error) {
@@ -386,8 +390,12 @@ void mnv3_context_class_mask(const mnv3_context *ctx, int index, uint8_t *mask, 
                                      mask + (size_t)y * stride);
 }
 
-struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx) {
-  return ctx->pool;
+mnv3_workers *mnv3_context_side_job_begin(mnv3_context *ctx, mnv3_threading_run *run) {
+  return mnv3_threading_begin(&ctx->threading, run, 0);
+}
+
+void mnv3_context_side_job_end(mnv3_context *ctx, mnv3_threading_run *run) {
+  mnv3_threading_end(&ctx->threading, run);
 }
 
 void *mnv3_context_scratch(mnv3_context *ctx, size_t bytes) {

@@ -152,10 +152,15 @@ int mnv3_preprocess(const mnv3_frame *frame, const mnv3_rect *crop,
 
 /* ---- contexts (context.c) ---------------------------------------------- */
 
-struct pthreadpool;
-/* The context's thread pool, NULL for a one-thread context: for engine parts
- * that split a call's work over the context's threads (mnv3_blend_mask). */
-struct pthreadpool *mnv3_context_pool(const mnv3_context *ctx);
+struct mnv3_workers;
+struct mnv3_threading_run;
+/* For engine parts that split a call's work over the context's threads
+ * (mnv3_blend_mask): begin returns the pool to split it over now (NULL:
+ * the calling thread alone, e.g. while another stream infers); end must
+ * follow. */
+struct mnv3_workers *mnv3_context_side_job_begin(mnv3_context *ctx,
+                                                 struct mnv3_threading_run *run);
+void mnv3_context_side_job_end(mnv3_context *ctx, struct mnv3_threading_run *run);
 /* A scratch buffer of at least `bytes` owned by the context and kept
  * between calls (grown when a call needs more; its contents are not kept):
  * for engine parts that run between inferences on the context's thread

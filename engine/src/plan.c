@@ -2,7 +2,8 @@
  * walking the steps. */
 #include "plan.h"
 
-#include <pthreadpool.h>
+#include "workers.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -401,9 +402,9 @@ static void conv_tiles(size_t threads, int rows, int channels, int block,
 
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                             float *arena, const float *input, float *output,
-                            struct pthreadpool *pool, int i) {
-  const uint32_t flags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
-  const size_t threads = pthreadpool_get_threads_count(pool);
+                            mnv3_workers *workers, int i) {
+  const unsigned flags = MNV3_FLUSH_DENORMALS;
+  const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;
   /* The last step writes straight into the caller's buffer: no final copy
      (for segmentation, a full-resolution map). */
@@ -442,13 +443,13 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
              0, dout->c, NULL},
             s->kernel, d->kernel, TENSOR(s->out), band_floats(plan, sch, i),
             (dout->h + FUSED_BANDS - 1) / FUSED_BANDS};
-        pthreadpool_parallelize_1d(pool, run_fused_band, &f,
+        mnv3_parallelize_1d(workers, run_fused_band, &f,
                                    (size_t)((dout->h + f.band_rows - 1) / f.band_rows), flags);
         break;
       }
       size_t tile_rows, tile_channels;
       conv_tiles(threads, o->h, o->c, s->kernel->channel_block, &tile_rows, &tile_channels);
-      pthreadpool_parallelize_2d_tile_2d(pool, run_conv_tile, &t, (size_t)o->h,
+      mnv3_parallelize_2d_tile_2d(workers, run_conv_tile, &t, (size_t)o->h,
                                          (size_t)o->c, tile_rows, tile_channels, flags);
       break;
     }
@@ -458,7 +459,7 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       /* Channel tiles of whole cache lines. */
       size_t tile = threads <= 1 ? (size_t)a->c
                                  : ((size_t)a->c / (threads * 2) + 15) / 16 * 16;
-      pthreadpool_parallelize_1d_tile_1d(pool, run_pool_channels, &t, (size_t)a->c,
+      mnv3_parallelize_1d_tile_1d(workers, run_pool_channels, &t, (size_t)a->c,
                                          tile ? tile : 16, flags);
       break;
     }
@@ -467,7 +468,7 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
         break; /* runs in the 1x1 conv after it */
       small_task t = {k, TENSOR(s->in0), TENSOR(s->in1), TENSOR(s->out), a->h, a->w,
                       a->c, o->h, o->w, s->post_lo, s->post_hi};
-      pthreadpool_parallelize_1d_tile_1d(pool, run_mul_rows, &t, (size_t)a->h,
+      mnv3_parallelize_1d_tile_1d(workers, run_mul_rows, &t, (size_t)a->h,
                                          row_tile(threads, a->h), flags);
       break;
     }
@@ -478,7 +479,7 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
                       o->h, o->w, 0.0f, 0.0f,
                       s->out == plan->output && out_bytes >= STREAM_MIN_BYTES};
-      pthreadpool_parallelize_1d_tile_1d(pool, run_resize_rows, &t, (size_t)o->h,
+      mnv3_parallelize_1d_tile_1d(workers, run_resize_rows, &t, (size_t)o->h,
                                          row_tile(threads, o->h), flags);
       break;
     }
@@ -489,7 +490,7 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
 
 void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *sch,
                        float *arena, const float *input, float *output,
-                       struct pthreadpool *pool) {
+                       mnv3_workers *workers) {
   for (int i = 0; i < plan->num_steps; i++)
-    mnv3_plan_execute_step(plan, sch, arena, input, output, pool, i);
+    mnv3_plan_execute_step(plan, sch, arena, input, output, workers, i);
 }

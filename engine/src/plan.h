@@ -62,16 +62,17 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
                         mnv3_schedule *schedule, mnv3_error *error);
 void mnv3_schedule_clear(mnv3_schedule *schedule);
 
-struct pthreadpool;
+struct mnv3_workers;
 /* Runs one image: input is in_h x in_w x 3 NHWC, the result is copied to
- * output (tensors[plan->output] sized). */
+ * output (tensors[plan->output] sized). workers NULL: on the calling
+ * thread alone, with the same result. */
 void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *schedule,
                        float *arena, const float *input, float *output,
-                       struct pthreadpool *pool);
+                       struct mnv3_workers *workers);
 /* Step i alone (mnv3_plan_execute runs them all in order): for per-layer
  * benchmarks, once the steps before it have run. */
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *schedule,
                             float *arena, const float *input, float *output,
-                            struct pthreadpool *pool, int step);
+                            struct mnv3_workers *workers, int step);
 
 #endif

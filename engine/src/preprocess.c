@@ -30,9 +30,9 @@
 #include "internal.h"
 #include "kernels.h"
 #include "preprocess.h"
+#include "workers.h"
 
 #include <math.h>
-#include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,7 +489,7 @@ static int check_args(const mnv3_frame *frame, const mnv3_rect *crop,
 
 int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
                          const mnv3_normalize *norm, int out_height,
-                         int out_width, float *dst, struct pthreadpool *pool,
+                         int out_width, float *dst, mnv3_workers *workers,
                          mnv3_error *error) {
   mnv3_rect whole = {0, 0, frame ? frame->width : 0, frame ? frame->height : 0};
   if (!crop)
@@ -500,8 +500,7 @@ int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
   /* Bands of output rows, one per thread (none below MIN_BAND_ROWS rows):
      each converts its own source rows, so a band's first rows may repeat
      a source row of the band above; results do not depend on the split. */
-  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  int bands = (int)threads;
+  int bands = (int)mnv3_workers_threads(workers);
   if (bands > out_height / MIN_BAND_ROWS)
     bands = out_height / MIN_BAND_ROWS > 0 ? out_height / MIN_BAND_ROWS : 1;
 
@@ -542,7 +541,7 @@ int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
   bands = (out_height + j.band_rows - 1) / j.band_rows;
 
   if (bands > 1)
-    pthreadpool_parallelize_1d(pool, run_band, &j, (size_t)bands, 0);
+    mnv3_parallelize_1d(workers, run_band, &j, (size_t)bands, 0);
   else
     run_band(&j, 0);
   free(heap);

@@ -20,13 +20,13 @@ int mnv3_packed_pixel_bytes(mnv3_pixel_format format);
  * format needs present, strides covering a row. name is for the message. */
 int mnv3_frame_validate(const mnv3_frame *frame, mnv3_error *error);
 
-struct pthreadpool;
-/* mnv3_preprocess, with the output rows split over the pool's threads (pool
- * NULL or of one thread: the caller's thread only). The result does not
- * depend on the thread count. */
+struct mnv3_workers;
+/* mnv3_preprocess, with the output rows split over the pool's threads
+ * (workers NULL or of one thread: the caller's thread only). The result
+ * does not depend on the thread count. */
 int mnv3_preprocess_pool(const mnv3_frame *frame, const mnv3_rect *crop,
                          const mnv3_normalize *norm, int out_height,
-                         int out_width, float *dst, struct pthreadpool *pool,
+                         int out_width, float *dst, struct mnv3_workers *workers,
                          mnv3_error *error);
 
 #endif

@@ -10,8 +10,8 @@
  * bit of it. */
 #include "internal.h"
 #include "preprocess.h"
+#include "workers.h"
 
-#include <pthreadpool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +137,7 @@ static void reference(const mnv3_frame *f, const mnv3_rect *c, const mnv3_normal
 }
 
 int main(void) {
-  pthreadpool_t pools[2] = {pthreadpool_create(2), pthreadpool_create(3)};
+  mnv3_workers *pools[2] = {mnv3_workers_acquire(2, NULL), mnv3_workers_acquire(3, NULL)};
   int failures = 0, cases = 0;
   for (int it = 0; it < 300; it++) {
     const mnv3_pixel_format fmt = (mnv3_pixel_format)(it % MNV3_PIXEL_FORMAT_COUNT);
@@ -169,7 +169,7 @@ int main(void) {
     mnv3_error err;
     for (int threads = 1; threads <= 3; threads++) {
       memset(got, 0xff, count * sizeof(float));
-      pthreadpool_t pool = threads == 1 ? NULL : pools[threads - 2];
+      mnv3_workers *pool = threads == 1 ? NULL : pools[threads - 2];
       cases++;
       if (mnv3_preprocess_pool(&f, &c, &n, oh, ow, got, pool, &err) != 0) {
         fprintf(stderr, "FAIL format %d: %s\n", fmt, err.message);
@@ -191,8 +191,8 @@ int main(void) {
     free(want);
     free(got);
   }
-  pthreadpool_destroy(pools[0]);
-  pthreadpool_destroy(pools[1]);
+  mnv3_workers_release(pools[0]);
+  mnv3_workers_release(pools[1]);
   printf("%d of %d preprocess runs differ from the reference bit for bit\n", failures, cases);
   printf("%s\n", failures ? "FAIL" : "PASS");
   return failures != 0;

@@ -2,7 +2,8 @@
  *
  * A model is loaded once from a YAML config and is immutable afterwards: it
  * can be shared by any number of threads and run contexts. A context holds
- * everything one inference needs (planned scratch memory, a thread pool) and
+ * everything one inference needs (planned scratch memory, the choice of
+ * threads; the worker threads themselves are shared by the process) and
  * must be used by one thread at a time.
  *
  * Every function that can fail takes an mnv3_error*, which may be NULL; on
@@ -64,7 +65,12 @@ MNV3_API void mnv3_model_class_color(const mnv3_model *model, int class_id,
 
 /* ---- contexts ---------------------------------------------------------- */
 
-/* threads <= 0 means one per online CPU. */
+/* threads: how many threads run one inference. 1: the calling thread;
+ * N > 1: always N (contexts asking for the same N share a pool of N - 1
+ * workers and take turns); <= 0: automatic, splitting an inference over one
+ * thread per CPU only while that is measured to be faster and no other
+ * inference of the process is running. Results are bitwise the same for
+ * any choice. */
 MNV3_API mnv3_context *mnv3_context_new(mnv3_model *model, int threads,
                                         mnv3_error *error);
 MNV3_API void mnv3_context_free(mnv3_context *ctx);
