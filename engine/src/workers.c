@@ -89,20 +89,15 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Spins until *word differs from `value` or SPIN_NS pass; returns the last
+/* Spins until *word equals `target` or SPIN_NS pass; returns the last
    value read. */
-static uint32_t spin_while_equal(_Atomic uint32_t *word, uint32_t value) {
+static uint32_t spin_until_equal(_Atomic uint32_t *word, uint32_t target) {
   const int64_t deadline = now_ns() + SPIN_NS;
-  for (;;) {
-    for (int i = 0; i < 64; i++) {
-      const uint32_t seen = atomic_load(word);
-      if (seen != value)
-        return seen;
+  uint32_t seen;
+  while ((seen = atomic_load(word)) != target && now_ns() <= deadline)
+    for (int i = 0; i < 64 && (seen = atomic_load(word)) != target; i++)
       cpu_relax();
-    }
-    if (now_ns() > deadline)
-      return value;
-  }
+  return seen;
 }
 
 /* ---- the floating-point mode of a thread that runs tasks --------------- */
@@ -227,11 +222,8 @@ static void run_region(mnv3_workers *w, const region *r) {
   atomic_fetch_add(&w->seq, 1); /* closed */
   /* A worker is leaving the last region: a few instructions, unless it
      was preempted there. */
-  for (const int64_t deadline = now_ns() + SPIN_NS; atomic_load(&w->inside) != 0;) {
-    cpu_relax();
-    if (now_ns() > deadline)
-      sched_yield();
-  }
+  while (spin_until_equal(&w->inside, 0) != 0)
+    sched_yield();
   w->current = *r;
   atomic_store(&w->next, 0);
   atomic_store(&w->done, 0);
@@ -240,9 +232,7 @@ static void run_region(mnv3_workers *w, const region *r) {
     futex_wake(&w->seq, INT_MAX);
   run_tasks(w, r);
   const uint32_t total = (uint32_t)r->tasks;
-  uint32_t done = atomic_load(&w->done);
-  if (done != total)
-    done = spin_while_equal(&w->done, done);
+  uint32_t done = spin_until_equal(&w->done, total);
   while (done != total) {
     atomic_store(&w->caller_asleep, 1);
     done = atomic_load(&w->done);
