@@ -509,7 +509,7 @@ count_model_loads (GstDebugCategory * category, GstDebugLevel level,
     const gchar * file, const gchar * function, gint line, GObject * object,
     GstDebugMessage * message, gpointer user_data)
 {
-  if (strcmp (gst_debug_category_get_name (category), "mnv3filter") == 0
+  if (strcmp (gst_debug_category_get_name (category), "mnv3modelcache") == 0
       && g_str_has_prefix (gst_debug_message_get (message), "loaded model"))
     g_atomic_int_inc (&models_loaded);
 }
@@ -527,7 +527,7 @@ GST_START_TEST (test_model_shared)
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
 
-  gst_debug_set_threshold_for_name ("mnv3filter", GST_LEVEL_INFO);
+  gst_debug_set_threshold_for_name ("mnv3modelcache", GST_LEVEL_INFO);
   gst_debug_add_log_function (count_model_loads, NULL, NULL);
   models_loaded = 0;
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
@@ -538,7 +538,7 @@ GST_START_TEST (test_model_shared)
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_debug_remove_log_function (count_model_loads);
-  gst_debug_set_threshold_for_name ("mnv3filter", GST_LEVEL_NONE);
+  gst_debug_set_threshold_for_name ("mnv3modelcache", GST_LEVEL_NONE);
   fail_unless_equals_int (models_loaded, 1);
 
   gst_object_unref (bus);
