@@ -3,6 +3,30 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+
+/**
+ * SECTION:gstmnv3filter
+ * @title: GstMnv3Filter
+ * @short_description: Base class for the mnv3 inference elements
+ *
+ * GstMnv3Filter is the abstract in-place #GstVideoFilter that mnv3classify
+ * and mnv3segment derive from. It owns everything the two have in common:
+ * the model properties (#GstMnv3Filter:config, #GstMnv3Filter:weights,
+ * #GstMnv3Filter:threads), loading the model (elements with the same config
+ * and weights share one) and creating an inference context when the element
+ * starts, switching models at a frame boundary when the config changes
+ * while playing, accepting every video format the engine reads, running the
+ * network every #GstMnv3Filter:inference-interval frames and posting the
+ * per-frame element messages (#GstMnv3Filter:post-messages). It also owns
+ * live mode (#GstMnv3Filter:mode: skipping inference on frames that would
+ * be late), its share of the LATENCY query and the statistics.
+ *
+ * A subclass sets the model task it runs and the name of its messages in
+ * #GstMnv3FilterClass, and implements read_result() (turn the network's
+ * output into a result) and apply_result() (attach and draw that result on
+ * every frame, fill the message), with prepare() and release() for the
+ * state it sizes for the model.
+ */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -169,12 +193,15 @@ gst_mnv3_filter_wrap_frame (GstMnv3Filter * self, const GstVideoFrame * frame,
   }
 }
 
+/* Posts an error or warning: the user-facing text is the GError's message,
+ * `debug` (may be NULL) the details for developers. */
 static void
-post_gerror (GstMnv3Filter * self, GError * error, const gchar * debug)
+post_problem (GstMnv3Filter * self, GstMessageType type, const GError * error,
+    const gchar * debug)
 {
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-      error->domain, error->code, g_strdup (error->message),
-      debug ? g_strdup (debug) : NULL, __FILE__, GST_FUNCTION, __LINE__);
+  gst_element_message_full (GST_ELEMENT (self), type, error->domain,
+      error->code, g_strdup (error->message), g_strdup (debug), __FILE__,
+      GST_FUNCTION, __LINE__);
 }
 
 /* ---- live mode, latency and statistics -------------------------------- */
@@ -428,49 +455,78 @@ release_model (GstMnv3Filter * self)
   }
 }
 
+/* Loads (through the cache) the model of `config` and `weights`, checks that
+ * it has the subclass's task and creates a context for it: the one way
+ * start() and reload_model() get a model. On failure, `error` has the
+ * user-facing message and *debug the engine's details (or NULL). */
+static gboolean
+open_model (GstMnv3Filter * self, const gchar * config, const gchar * weights,
+    gint threads, mnv3_model ** model, mnv3_context ** context, gchar ** key,
+    GError ** error, gchar ** debug)
+{
+  GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
+  mnv3_error err = { {0} };
+
+  *model = NULL;
+  *context = NULL;
+  *key = NULL;
+  *debug = NULL;
+  if (!config || !*config) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "No model configuration: set the 'config' property to a model YAML "
+        "file (see the configs/ folder).");
+    return FALSE;
+  }
+  *model = gst_mnv3_model_cache_acquire (config, weights, key, &err);
+  if (!*model) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Could not load the model of %s.", config);
+    *debug = g_strdup (err.message);
+    return FALSE;
+  }
+  if (mnv3_model_task (*model) != klass->task) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "%s describes a %s model (%s), which %s cannot run: use %s instead.",
+        config, klass->task == MNV3_TASK_CLASSIFY ? "segmentation" :
+        "classification", mnv3_model_architecture (*model),
+        GST_ELEMENT_NAME (self), klass->task == MNV3_TASK_CLASSIFY ?
+        "mnv3segment" : "mnv3classify");
+  } else if (!(*context = mnv3_context_new (*model, threads, &err))) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
+        "Could not create an inference context.");
+    *debug = g_strdup (err.message);
+  } else {
+    return TRUE;
+  }
+  gst_mnv3_model_cache_release (*key);
+  g_clear_pointer (key, g_free);
+  *model = NULL;
+  return FALSE;
+}
+
 static gboolean
 gst_mnv3_filter_start (GstBaseTransform * trans)
 {
   GstMnv3Filter *self = GST_MNV3_FILTER (trans);
   GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
-  gchar *config, *weights;
+  gchar *config, *weights, *debug = NULL;
   gint threads;
   GError *error = NULL;
-  mnv3_error err = { {0} };
 
   copy_model_settings (self, &config, &weights, &threads);
 
-  if (!config || !*config) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "No model configuration: set the 'config' property to a model YAML "
-        "file (see the configs/ folder).");
-    goto failed;
+  if (!open_model (self, config, weights, threads, &self->model,
+          &self->context, &self->cache_key, &error, &debug)
+      || (klass->prepare && !klass->prepare (self, &error))) {
+    post_problem (self, GST_MESSAGE_ERROR, error, debug);
+    g_clear_error (&error);
+    g_free (debug);
+    g_free (config);
+    g_free (weights);
+    /* stop() is not called when start() fails. */
+    release_model (self);
+    return FALSE;
   }
-
-  self->model = gst_mnv3_model_cache_acquire (config, weights,
-      &self->cache_key, &error);
-  if (!self->model)
-    goto failed;
-
-  if (mnv3_model_task (self->model) != klass->task) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "%s describes a %s model (%s), which %s cannot run: use %s instead.",
-        config, klass->task == MNV3_TASK_CLASSIFY ? "segmentation" :
-        "classification", mnv3_model_architecture (self->model),
-        GST_ELEMENT_NAME (self), klass->task == MNV3_TASK_CLASSIFY ?
-        "mnv3segment" : "mnv3classify");
-    goto failed;
-  }
-
-  self->context = mnv3_context_new (self->model, threads, &err);
-  if (!self->context) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
-        "Could not create an inference context: %s", err.message);
-    goto failed;
-  }
-
-  if (klass->prepare && !klass->prepare (self, &error))
-    goto failed;
 
   self->frame_number = 0;
   self->have_result = FALSE;
@@ -480,15 +536,6 @@ gst_mnv3_filter_start (GstBaseTransform * trans)
   g_free (config);
   g_free (weights);
   return TRUE;
-
-failed:
-  post_gerror (self, error, config ? config : NULL);
-  g_clear_error (&error);
-  g_free (config);
-  g_free (weights);
-  /* stop() is not called when start() fails. */
-  release_model (self);
-  return FALSE;
 }
 
 static gboolean
@@ -541,39 +588,28 @@ static gboolean
 reload_model (GstMnv3Filter * self)
 {
   GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
-  gchar *config, *weights, *key = NULL;
+  gchar *config, *weights, *key, *debug;
   gint threads;
   mnv3_model *model;
-  mnv3_context *context = NULL;
+  mnv3_context *context;
   mnv3_model *old_model = self->model;
   mnv3_context *old_context = self->context;
   gchar *old_key = self->cache_key;
   GError *error = NULL;
-  mnv3_error err = { {0} };
   gboolean ok = TRUE;
 
   copy_model_settings (self, &config, &weights, &threads);
 
-  if (!config || !*config) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The 'config' property was cleared");
-    goto refused;
-  }
-  model = gst_mnv3_model_cache_acquire (config, weights, &key, &error);
-  if (!model)
-    goto refused;
-  if (mnv3_model_task (model) != klass->task) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "%s describes a %s model, which %s cannot run", config,
-        klass->task == MNV3_TASK_CLASSIFY ? "segmentation" : "classification",
-        GST_ELEMENT_NAME (self));
-    goto refused_release;
-  }
-  context = mnv3_context_new (model, threads, &err);
-  if (!context) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
-        "Could not create an inference context: %s", err.message);
-    goto refused_release;
+  if (!open_model (self, config, weights, threads, &model, &context, &key,
+          &error, &debug)) {
+    g_prefix_error (&error, "Not switching models, keeping the previous "
+        "one: ");
+    post_problem (self, GST_MESSAGE_WARNING, error, debug);
+    g_clear_error (&error);
+    g_free (debug);
+    g_free (config);
+    g_free (weights);
+    return TRUE;
   }
 
   /* Switch: the subclass state is sized for the model, so it is rebuilt. */
@@ -593,14 +629,14 @@ reload_model (GstMnv3Filter * self)
     old_context = context;
     old_key = key;
     if (klass->prepare && !klass->prepare (self, NULL)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not switch to "
-              "the model of %s (%s), nor go back to the previous one.",
-              config, error->message), (NULL));
+      g_prefix_error (&error, "Could not switch to the model of %s, nor go "
+          "back to the previous one: ", config);
+      post_problem (self, GST_MESSAGE_ERROR, error, NULL);
       ok = FALSE;
     } else {
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to "
-              "the model of %s: %s. Keeping the previous model.", config,
-              error->message), (NULL));
+      g_prefix_error (&error, "Not switching models, keeping the previous "
+          "one: ");
+      post_problem (self, GST_MESSAGE_WARNING, error, NULL);
     }
   } else {
     GST_INFO_OBJECT (self, "switched to the model of %s", config);
@@ -614,18 +650,6 @@ reload_model (GstMnv3Filter * self)
   g_free (config);
   g_free (weights);
   return ok;
-
-refused_release:
-  gst_mnv3_model_cache_release (key);
-  g_free (key);
-refused:
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to the new "
-          "config %s: %s. Keeping the previous model.",
-          config ? config : "(none)", error->message), (NULL));
-  g_clear_error (&error);
-  g_free (config);
-  g_free (weights);
-  return TRUE;
 }
 
 static GstFlowReturn
@@ -669,8 +693,8 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     gst_mnv3_filter_wrap_frame (self, frame, &input, planes);
     if (mnv3_context_set_frame (self->context, 0, &input, NULL, &err) != 0
         || mnv3_context_run (self->context, 1, &err) != 0) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed: %s",
-              err.message), (NULL));
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed."),
+          ("%s", err.message));
       return GST_FLOW_ERROR;
     }
     klass->read_result (self, frame);
@@ -937,86 +961,187 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
   gobject_class->get_property = gst_mnv3_filter_get_property;
   gobject_class->finalize = gst_mnv3_filter_finalize;
 
+  /**
+   * GstMnv3Filter:config:
+   *
+   * Path of the model's YAML config: architecture, weights, labels, input
+   * size and normalisation (see the configs/ folder).
+   *
+   * Set while playing, the new model is loaded and replaces the current one
+   * at the next frame boundary, so that every frame is inferred by one whole
+   * model; a config that cannot be loaded is refused with a warning message
+   * and the current model is kept.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_CONFIG,
       g_param_spec_string ("config", "Config",
-          "Path of the model's YAML config (architecture, weights, labels, "
-          "input size and normalisation). Set while playing, the new model "
-          "is loaded and replaces the current one at the next frame "
-          "boundary (every frame is inferred by one whole model); a config "
-          "that cannot be loaded is refused with a warning message and the "
-          "current model is kept", NULL,
+          "Path of the model's YAML config (see the configs/ folder)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:weights:
+   *
+   * Weights file (.safetensors or .tflite) to use instead of the config's
+   * model.weights; empty or NULL uses the config's. Set while playing, it is
+   * switched to at the next frame boundary like #GstMnv3Filter:config.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_WEIGHTS,
       g_param_spec_string ("weights", "Weights",
-          "Weights file (.safetensors or .tflite) to use instead of the "
-          "config's model.weights; empty = the config's. Set while playing, "
-          "it is switched to at the next frame boundary like 'config'", NULL,
+          "Weights file (.safetensors or .tflite) instead of the config's; "
+          "empty = the config's", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:threads:
+   *
+   * Worker threads for one inference; 0 starts one per online CPU.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
           "Worker threads for one inference (0 = one per online CPU)",
           0, 1024, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstMnv3Filter:inference-interval:
+   *
+   * Runs the network on every Nth frame. The frames in between carry the
+   * last result, marked stale, with the number of the frame it was computed
+   * on (`inference_frame`).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval",
-          "Run the network on every Nth frame; frames in between carry the "
-          "last result marked stale", 1, G_MAXINT, DEFAULT_INFERENCE_INTERVAL,
+          "Run the network on every Nth frame; the others carry the last "
+          "result marked stale", 1, G_MAXINT, DEFAULT_INFERENCE_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:post-messages:
+   *
+   * Posts an element message with the result of every frame on the bus
+   * (named "mnv3-classification" or "mnv3-segmentation", see the elements).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post an element message with the result of every frame on the bus",
           DEFAULT_POST_MESSAGES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:mode:
+   *
+   * Whether late frames may skip inference.
+   *
+   * live: when inferring a frame would make it late at the sink, inference
+   * is skipped and the frame carries the last result marked stale (frames
+   * are never dropped). batch: every frame is inferred (by
+   * #GstMnv3Filter:inference-interval), however late. auto: live when the
+   * upstream source is live (as its answer to the LATENCY query says),
+   * batch otherwise.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
-          "live: when inferring a frame would make it late at the sink, skip "
-          "inference and attach the last result marked stale (frames are "
-          "never dropped); batch: infer every frame however late; auto: live "
-          "when the upstream source is live (LATENCY query), batch otherwise",
+          "Whether late frames skip inference (live), never do (batch), or "
+          "live with a live source (auto)",
           GST_TYPE_MNV3_FILTER_MODE, DEFAULT_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:stats-interval:
+   *
+   * Posts an element message named "mnv3-stats" every N seconds, and at end
+   * of stream, with the statistics: `frames-in`, `frames-inferred`,
+   * `frames-skipped` (guint64), `mean-inference-ms`, `max-inference-ms`,
+   * `latency-ms` (double), `live` and `eos` (boolean). 0 posts none.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval",
-          "Post an element message \"" STATS_MESSAGE_NAME "\" with the "
-          "statistics (frames-in, frames-inferred, frames-skipped, "
-          "mean-inference-ms, max-inference-ms, latency-ms, live, eos) every "
-          "N seconds and at end of stream (0 = never)", 0, 3600,
-          DEFAULT_STATS_INTERVAL,
+          "Post a \"" STATS_MESSAGE_NAME "\" message every N seconds and at "
+          "end of stream (0 = never)", 0, 3600, DEFAULT_STATS_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:live:
+   *
+   * Whether the element runs in live mode now: #GstMnv3Filter:mode is live,
+   * or auto with a live upstream.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LIVE,
       g_param_spec_boolean ("live", "Live",
-          "Whether the element runs in live mode now (mode=live, or "
-          "mode=auto with a live upstream)", FALSE,
+          "Whether the element runs in live mode now", FALSE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-in:
+   *
+   * Frames received since the element started.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_IN,
       g_param_spec_uint64 ("frames-in", "Frames in",
           "Frames received since the element started", 0, G_MAXUINT64, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-inferred:
+   *
+   * Frames the network ran on since the element started.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_INFERRED,
       g_param_spec_uint64 ("frames-inferred", "Frames inferred",
           "Frames the network ran on since the element started", 0,
           G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-skipped:
+   *
+   * Frames that were due for inference but would have been late (live
+   * mode), and got the last result marked stale instead. Frames left out by
+   * #GstMnv3Filter:inference-interval are not counted.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
       g_param_spec_uint64 ("frames-skipped", "Frames skipped",
-          "Frames that would have been inferred but were late (live mode), "
-          "and got the last result marked stale; frames left out by "
-          "inference-interval are not counted", 0, G_MAXUINT64, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          "Frames whose inference live mode skipped because they were late",
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:mean-inference-ms:
+   *
+   * Mean time of one inference since the element started, in milliseconds:
+   * input preparation, network and reading the result.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
       g_param_spec_double ("mean-inference-ms", "Mean inference time",
-          "Mean time of one inference (input preparation, network and "
-          "result), in milliseconds, since the element started", 0.0,
+          "Mean time of one inference since the element started, in ms", 0.0,
           G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:max-inference-ms:
+   *
+   * Longest inference since the element started, in milliseconds.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_INFERENCE_MS,
       g_param_spec_double ("max-inference-ms", "Max inference time",
-          "Longest inference, in milliseconds, since the element started",
+          "Longest inference since the element started, in ms",
           0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   for (guint i = 0; i < G_N_ELEMENTS (format_map); i++)

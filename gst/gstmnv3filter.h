@@ -1,15 +1,7 @@
-/* mnv3 GStreamer plugin: GstMnv3Filter, what mnv3classify and mnv3segment
- * share.
+/* mnv3 GStreamer plugin: GstMnv3Filter, the abstract base class of
+ * mnv3classify and mnv3segment (documented in gstmnv3filter.c).
  *
- * GstMnv3Filter is an abstract in-place GstVideoFilter that owns everything
- * the two elements have in common: the config/weights/threads/
- * inference-interval/post-messages properties, loading the model (through a
- * process-wide cache) and a context in start(), mapping the negotiated video
- * format to the engine's pixel format in set_info(), running the network every
- * Nth frame and posting element messages. It also owns live mode (skipping
- * inference on late frames), the LATENCY query and the statistics.
- * Subclasses only turn the network's output into a result and attach/draw
- * that result on every frame.
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef GST_MNV3_FILTER_H
 #define GST_MNV3_FILTER_H

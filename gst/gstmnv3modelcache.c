@@ -34,7 +34,7 @@ canonical_path (const gchar * path)
 
 mnv3_model *
 gst_mnv3_model_cache_acquire (const gchar * config, const gchar * weights,
-    gchar ** key, GError ** error)
+    gchar ** key, mnv3_error * error)
 {
   gchar *config_real = canonical_path (config);
   gchar *weights_real = weights ? canonical_path (weights) : g_strdup ("");
@@ -54,12 +54,9 @@ gst_mnv3_model_cache_acquire (const gchar * config, const gchar * weights,
   }
   entry = g_hash_table_lookup (cache, k);
   if (!entry) {
-    mnv3_error err = { {0} };
-    mnv3_model *model = mnv3_model_load (config, weights, &err);
+    mnv3_model *model = mnv3_model_load (config, weights, error);
     if (!model) {
       g_mutex_unlock (&cache_lock);
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Could not load the model: %s", err.message);
       g_free (k);
       return NULL;
     }

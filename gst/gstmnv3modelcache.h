@@ -15,9 +15,10 @@
 G_BEGIN_DECLS
 
 /* acquire() returns a borrowed pointer valid until release(key); *key is set
- * to a string the caller frees after release. */
+ * to a string the caller frees after release. On failure, NULL with the
+ * engine's message in `error`. */
 mnv3_model *gst_mnv3_model_cache_acquire (const gchar * config,
-    const gchar * weights, gchar ** key, GError ** error);
+    const gchar * weights, gchar ** key, mnv3_error * error);
 void gst_mnv3_model_cache_release (const gchar * key);
 
 G_END_DECLS

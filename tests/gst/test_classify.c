@@ -584,7 +584,10 @@ GST_START_TEST (test_bad_config)
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_SETTINGS));
   fail_unless (strstr (text, "Could not load the model") != NULL, "%s", text);
-  /* The engine's message: file:line:col. */
+  /* The engine's message, file:line:col, is the debug detail, not the
+   * user-facing text. */
+  fail_unless (strstr (error->message, "bad.yaml:") == NULL, "%s",
+      error->message);
   fail_unless (strstr (text, "bad.yaml:") != NULL, "%s", text);
   fail_unless (g_regex_match_simple ("bad\\.yaml:\\d+:\\d+: ", text, 0, 0),
       "%s", text);
