@@ -352,14 +352,14 @@ typedef struct small_task {
 
 static void run_pool_channels(void *context, size_t channel, size_t channels) {
   const small_task *t = context;
-  t->k->global_pool(t->in, t->in_h * t->in_w, t->c, (int)channel,
+  t->k->gavgpool(t->in, t->in_h * t->in_w, t->c, (int)channel,
                     (int)(channel + channels), t->out, t->post_lo, t->post_hi);
 }
 
 static void run_mul_rows(void *context, size_t row, size_t rows) {
   const small_task *t = context;
   const size_t offset = row * (size_t)t->in_w * t->c;
-  t->k->mul_channel(t->in + offset, t->in1, (int)rows * t->in_w, t->c,
+  t->k->vmulc(t->in + offset, t->in1, (int)rows * t->in_w, t->c,
                     t->out + offset, t->post_lo, t->post_hi);
 }
 

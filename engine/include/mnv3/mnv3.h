@@ -187,7 +187,7 @@ MNV3_API int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame,
                              const uint8_t *enabled, float alpha,
                              int mask_only, mnv3_error *error);
 
-/* Name of the instruction set the kernels use, e.g. "avx512". */
+/* Name of the instruction set the kernels use, e.g. "avx512bw". */
 MNV3_API const char *mnv3_isa_name(void);
 
 #ifdef __cplusplus
