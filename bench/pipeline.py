@@ -288,7 +288,7 @@ def libmnv3(Gst):
         raise RuntimeError("mnv3classify not found: set GST_PLUGIN_PATH to "
                            "the build's gst folder")
     Gst.ElementFactory.make("mnv3classify", None)  # loads the plugin
-    lib = ctypes.CDLL("libmnv3.so.0")
+    lib = ctypes.CDLL("libmnv3.so.1")
     p = ctypes.c_void_p
     lib.mnv3_model_load.restype = p
     lib.mnv3_model_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p,

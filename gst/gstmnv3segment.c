@@ -236,13 +236,13 @@ static void
 gst_mnv3_segment_read_result (GstMnv3Filter * filter, GstVideoFrame * frame)
 {
   GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
-  gint batch, classes, height, width;
+  gint batch, channels, height, width;
   guint counts[MAX_CLASSES] = { 0 };
   GstMapInfo map;
   gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
   gint strides[GST_VIDEO_MAX_PLANES] = { 0 };
 
-  mnv3_context_output_shape (filter->context, &batch, &classes, &height,
+  mnv3_context_output_shape (filter->context, &batch, &channels, &height,
       &width);
 
   /* A new buffer per inference: frames already sent keep the old one. */
@@ -326,6 +326,7 @@ draw_mask (GstMnv3Segment * self, GstVideoFrame * frame, gdouble alpha)
 {
   mnv3_frame target;
   uint8_t *planes[3];
+  mnv3_blend blend;
   mnv3_error err = { {0} };
   GstMapInfo map;
 
@@ -337,10 +338,14 @@ draw_mask (GstMnv3Segment * self, GstVideoFrame * frame, gdouble alpha)
   }
   /* The rows are split over the context's threads: inference is over and
    * this (streaming) thread owns the context meanwhile. */
+  blend.mask = map.data;
+  blend.mask_width = blend.mask_stride = self->mask_width;
+  blend.mask_height = self->mask_height;
+  blend.colors = (const uint8_t (*)[3]) self->colors;
+  blend.enabled = self->enabled;
+  blend.alpha = (float) alpha;
   if (mnv3_blend_mask (GST_MNV3_FILTER (self)->context, &target, planes,
-          &self->placement, map.data, self->mask_width, self->mask_height,
-          self->mask_width, (const uint8_t (*)[3]) self->colors,
-          self->enabled, (float) alpha, 0, &err) != 0)
+          &self->placement, &blend, &err) != 0)
     GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not draw the mask."),
         ("%s", err.message));
   gst_buffer_unmap (self->mask, &map);

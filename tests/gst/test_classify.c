@@ -420,7 +420,11 @@ GST_START_TEST (test_smoothing)
   for (gint i = 0; i < 2; i++) {
     mnv3_context *ctx = test_engine_run (model, pictures[i], caps);
     p[i] = g_new (gfloat, n);
-    mnv3_context_probabilities (ctx, 0, p[i]);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 0, p[i]), n);
+    /* Arguments are checked as for top_k: nothing written, 0 returned. */
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 1, p[i]), 0);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, -1, p[i]), 0);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 0, NULL), 0);
     mnv3_context_free (ctx);
   }
 

@@ -279,8 +279,10 @@ GST_START_TEST (test_blend_enabled_classes)
       planes[i] = (uint8_t *) target.planes[i];
     /* On the calling thread: the element splits the rows over its
      * context's threads, which must give the same bytes. */
-    fail_unless (mnv3_blend_mask (NULL, &target, planes, &crop, mask, mw, mh,
-            mw, (const uint8_t (*)[3]) colors, enabled, alpha, 0,
+    const mnv3_blend blend = { mask, mw, mh, mw,
+      (const uint8_t (*)[3]) colors, enabled, alpha
+    };
+    fail_unless (mnv3_blend_mask (NULL, &target, planes, &crop, &blend,
             &err) == 0,
         "%s", err.message);
     gst_video_frame_unmap (&fe);
