@@ -118,12 +118,17 @@ static void scalar_gavgpool(const float *in, int pixels, int channels, int c_beg
   }
 }
 
+/* channel_block 0 and no input_rows: the executor splits rows only and
+ * never fuses these with the step before. */
 static const mnv3_conv_kernel scalar_pointwise_kernel = {
-    "f32_conv1x1__scalar", scalar_packed_size, scalar_pack, scalar_pointwise, 0};
+    .name = "f32_conv1x1__scalar", .packed_size = scalar_packed_size,
+    .pack = scalar_pack, .run = scalar_pointwise};
 static const mnv3_conv_kernel scalar_depthwise_kernel = {
-    "f32_dwconv__scalar", scalar_dw_packed_size, scalar_dw_pack, scalar_depthwise, 0};
+    .name = "f32_dwconv__scalar", .packed_size = scalar_dw_packed_size,
+    .pack = scalar_dw_pack, .run = scalar_depthwise};
 static const mnv3_conv_kernel scalar_dense_kernel = {
-    "f32_conv__scalar", scalar_packed_size, scalar_pack, scalar_dense, 0};
+    .name = "f32_conv__scalar", .packed_size = scalar_packed_size, .pack = scalar_pack,
+    .run = scalar_dense};
 
 const mnv3_kernels mnv3_kernels_scalar = {
     .isa = "scalar",

@@ -122,11 +122,15 @@ static float *run_rows(const problem *p, const mnv3_conv_kernel *kernel, int til
   float *packed = alloc_floats(kernel->packed_size(p->out_c, p->in_c, p->kernel));
   kernel->pack(p->weight, p->bias, p->out_c, p->in_c, p->kernel, packed);
   float *out = alloc_floats((size_t)p->out_h * p->out_w * p->out_c);
-  mnv3_conv_args a = {p->input, p->in_h, p->in_w, p->in_c, out, p->out_h, p->out_w,
-                      p->out_c, packed, p->res, p->kernel, p->stride, p->dilation,
-                      p->pad_top, p->pad_left, p->act, p->pre_lo, p->pre_hi,
-                      p->post_lo, p->post_hi, 0, p->out_c, NULL,
-                      p->gated ? p->gate : NULL, p->gate_lo, p->gate_hi};
+  mnv3_conv_args a = {.input = p->input, .in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c,
+                      .output = out, .out_h = p->out_h, .out_w = p->out_w, .out_c = p->out_c,
+                      .packed = packed, .residual = p->res, .kernel = p->kernel,
+                      .stride = p->stride, .dilation = p->dilation, .pad_top = p->pad_top,
+                      .pad_left = p->pad_left, .act = p->act, .pre_lo = p->pre_lo,
+                      .pre_hi = p->pre_hi, .post_lo = p->post_lo, .post_hi = p->post_hi,
+                      .oc_begin = 0, .oc_end = p->out_c,
+                      .in_gate = p->gated ? p->gate : NULL, .gate_lo = p->gate_lo,
+                      .gate_hi = p->gate_hi};
   const size_t row_floats = (size_t)p->in_w * p->in_c;
   float *reversed = NULL;
   const float **table = NULL;
