@@ -198,8 +198,8 @@ int main(int argc, char **argv) {
       if (cold)
         evict(flush, flush_bytes);
       t0 = now_us();
-      if (mnv3_blend_mask(ctx, &frame, planes, NULL, mask, in_w, in_h, in_w, colors, NULL,
-                          0.5f, 0, &err)) {
+      const mnv3_blend b = {mask, in_w, in_h, in_w, (const uint8_t(*)[3])colors, NULL, 0.5f};
+      if (mnv3_blend_mask(ctx, &frame, planes, NULL, &b, &err)) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
       }

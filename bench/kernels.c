@@ -73,7 +73,7 @@ static int run_peak(void) {
 #if defined(__x86_64__)
     for (int rep = 0; rep < 5; rep++) {
       double g = 0.0;
-      if (strcmp(list[i]->isa, "avx512") == 0)
+      if (strcmp(list[i]->isa, "avx512bw") == 0)
         g = peak_avx512(20000000, &sink);
       else if (strcmp(list[i]->isa, "avx2") == 0)
         g = peak_avx2(20000000, &sink);

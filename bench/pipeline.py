@@ -8,7 +8,7 @@ Each case runs, in a child process,
     ! ELEMENT mode=batch threads=T post-messages=true ! fakesink sync=false
 
 with ELEMENT mnv3classify (MobileNetV3-Large 224x224) or mnv3segment
-(LR-ASPP, 21 classes, 256x512 and 512x1024; overlay=blend and overlay=none).
+(LR-ASPP, 21 classes, 256x512 and 512x1024; overlay=true and overlay=false).
 All models have seeded random weights (tests/lib/torchmodels.py, seed 7).
 
 Per frame it measures:
@@ -288,7 +288,7 @@ def libmnv3(Gst):
         raise RuntimeError("mnv3classify not found: set GST_PLUGIN_PATH to "
                            "the build's gst folder")
     Gst.ElementFactory.make("mnv3classify", None)  # loads the plugin
-    lib = ctypes.CDLL("libmnv3.so.0")
+    lib = ctypes.CDLL("libmnv3.so.1")
     p = ctypes.c_void_p
     lib.mnv3_model_load.restype = p
     lib.mnv3_model_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
@@ -439,7 +439,7 @@ def build_cases(configs, threads, frames, pattern, only):
             "timed": ["el"], "element": "el"})
         for model, size in (("lraspp256", "256x512"), ("lraspp512", "512x1024")):
             n = frames[model]
-            for overlay in ("blend", "none"):
+            for overlay in ("true", "false"):
                 cases.append({
                     "case": f"mnv3segment LR-ASPP {size} overlay={overlay}",
                     "kind": "segment", "model": model, "threads": t,

@@ -23,10 +23,10 @@ libs=($(pkg-config --libs yaml-0.1 libcjson) -lcpuinfo -lpthread -lm)
 # Flags of a kernel file by its ISA suffix; empty output: not for this CPU.
 isa_flags() {
   case "$(uname -m):$1" in
-    x86_64:*__avx512.c) echo "-mavx512f -mavx512bw -mavx2 -mfma -ffp-contract=off" ;;
+    x86_64:*__avx512bw.c) echo "-mavx512f -mavx512bw -mavx2 -mfma -ffp-contract=off" ;;
     x86_64:*__avx2.c) echo "-mavx2 -mfma -ffp-contract=off" ;;
-    aarch64:*__neon.c) echo "-ffp-contract=off" ;;
-    *__avx512.c | *__avx2.c | *__neon.c) ;;
+    aarch64:*__neonfma.c) echo "-ffp-contract=off" ;;
+    *__avx512bw.c | *__avx2.c | *__neonfma.c) ;;
     *) echo "-ffp-contract=off" ;;
   esac
 }
@@ -40,7 +40,7 @@ for src in "$root"/engine/src/*.c "$root"/engine/kernels/*.c; do
       isa=$(isa_flags "$src")
       [ -n "$isa" ] || continue
       case "$src" in
-        */ref.c | */dispatch.c | */u8_*) flags+=($isa) ;;
+        */scalar.c | */dispatch.c | */u8_*) flags+=($isa) ;;
         *) flags=($isa -fno-sanitize=all -O2) ;;
       esac ;;
   esac

@@ -203,8 +203,10 @@ static void blend(const blend_params *b, const uint8_t *pix, size_t pix_size,
   const int opaque = (flags & 4) != 0;
   const uint8_t *en = flags & 8 ? NULL : enabled;
   mnv3_error err = {{0}};
-  if (mnv3_blend_mask(NULL, f, pixels, flags & 16 ? NULL : &dest, mask, mw, mh,
-                      ms, (const uint8_t(*)[3])colors, en, alpha, opaque, &err) == 0) {
+  /* flag 4: opaque, i.e. alpha 1 */
+  const mnv3_blend blend = {mask, mw, mh, ms, (const uint8_t(*)[3])colors, en,
+                            opaque ? 1.0f : alpha};
+  if (mnv3_blend_mask(NULL, f, pixels, flags & 16 ? NULL : &dest, &blend, &err) == 0) {
     const mnv3_rect whole = {0, 0, f->width, f->height};
     check_blend(f, g, nplanes, before, pixels, flags & 16 ? &whole : &dest, mask,
                 mw, mh, ms, (const uint8_t(*)[3])colors, en,

@@ -511,25 +511,58 @@ gst_mnv3_classify_class_init (GstMnv3ClassifyClass * klass)
   gobject_class->set_property = gst_mnv3_classify_set_property;
   gobject_class->get_property = gst_mnv3_classify_get_property;
 
+  /**
+   * GstMnv3Classify:top-k:
+   *
+   * How many of the best classes to report, at most the model's number of
+   * classes (fewer when #GstMnv3Classify:threshold removes some).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_TOP_K,
       g_param_spec_uint ("top-k", "Top K",
-          "How many of the best classes to report (at most the model's "
-          "number of classes)", 1, 1000, DEFAULT_TOP_K,
+          "How many of the best classes to report", 1, 1000, DEFAULT_TOP_K,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Classify:threshold:
+   *
+   * Minimum confidence (softmax probability) of a reported class. A frame
+   * where no class reaches it gets no metadata.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
           "Minimum confidence (softmax probability) of a reported class",
           0.0, 1.0, DEFAULT_THRESHOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Classify:smoothing:
+   *
+   * Exponential averaging of the probabilities across inferences: the
+   * weight of the previous average, so that 0 turns it off and values
+   * closer to 1 smooth more. The reported classes are the best of the
+   * average.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_SMOOTHING,
       g_param_spec_double ("smoothing", "Smoothing",
-          "Exponential averaging of the probabilities across inferences: "
-          "weight of the previous average (0 = off, closer to 1 = smoother)",
-          0.0, 0.999, DEFAULT_SMOOTHING,
+          "Weight of the previous probabilities in a running average "
+          "(0 = off)", 0.0, 0.999, DEFAULT_SMOOTHING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Classify:overlay:
+   *
+   * Draws the best label and its score in a box at the top left corner of
+   * the frame: as a #GstVideoOverlayCompositionMeta when downstream renders
+   * it, blended into the frame otherwise.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_OVERLAY,
       g_param_spec_boolean ("overlay", "Overlay",
           "Draw the best label and its score on the frame", DEFAULT_OVERLAY,

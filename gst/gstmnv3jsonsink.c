@@ -545,6 +545,13 @@ gst_mnv3_json_sink_class_init (GstMnv3JsonSinkClass * klass)
   gobject_class->get_property = gst_mnv3_json_sink_get_property;
   gobject_class->finalize = gst_mnv3_json_sink_finalize;
 
+  /**
+   * GstMnv3JsonSink:location:
+   *
+   * The JSON lines file to write; it is created, or truncated if it exists.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "File Location",
           "The JSON lines file to write (created, or truncated if it exists)",

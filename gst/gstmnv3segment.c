@@ -47,7 +47,7 @@
  * the tests' generator:
  * |[
  * python3 tests/gst/make_lraspp.py /tmp/lraspp
- * gst-launch-1.0 filesrc location=../shared/media/video/pedestrians_768x576_10s.ogv ! decodebin ! mnv3segment config=/tmp/lraspp/lraspp.yaml overlay=blend alpha=0.5 classes=person ! videoconvert ! autovideosink
+ * gst-launch-1.0 filesrc location=../shared/media/video/pedestrians_768x576_10s.ogv ! decodebin ! mnv3segment config=/tmp/lraspp/lraspp.yaml overlay=true alpha=0.5 classes=person ! videoconvert ! autovideosink
  * ]| Shows the clip with the pixels of the "person" class tinted.
  */
 #ifdef HAVE_CONFIG_H
@@ -69,31 +69,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_mnv3_segment_debug);
 #define RESULT_NAME "mnv3-segmentation-result"
 #define MAX_CLASSES 256         /* a mask holds 8-bit class ids */
 
-typedef enum {
-  GST_MNV3_SEGMENT_OVERLAY_NONE,
-  GST_MNV3_SEGMENT_OVERLAY_BLEND,
-  GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY,
-} GstMnv3SegmentOverlay;
-
-#define GST_TYPE_MNV3_SEGMENT_OVERLAY (gst_mnv3_segment_overlay_get_type ())
-static GType
-gst_mnv3_segment_overlay_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_MNV3_SEGMENT_OVERLAY_NONE, "Leave the frame untouched", "none"},
-    {GST_MNV3_SEGMENT_OVERLAY_BLEND,
-        "Blend the class colours with the frame at 'alpha'", "blend"},
-    {GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY,
-        "Paint the class colours opaquely", "mask-only"},
-    {0, NULL, NULL},
-  };
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("GstMnv3SegmentOverlay", values));
-  return type;
-}
-
 enum {
   PROP_0,
   PROP_OVERLAY,
@@ -101,14 +76,14 @@ enum {
   PROP_CLASSES,
 };
 
-#define DEFAULT_OVERLAY GST_MNV3_SEGMENT_OVERLAY_BLEND
+#define DEFAULT_OVERLAY TRUE
 #define DEFAULT_ALPHA 0.5
 
 struct _GstMnv3Segment {
   GstMnv3Filter parent;
 
   /* Properties, under the object lock. */
-  GstMnv3SegmentOverlay overlay;
+  gboolean overlay;
   gdouble alpha;
   gchar *classes;
   gboolean classes_changed;
@@ -261,19 +236,27 @@ static void
 gst_mnv3_segment_read_result (GstMnv3Filter * filter, GstVideoFrame * frame)
 {
   GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
-  gint batch, classes, height, width;
+  gint batch, channels, height, width;
   guint counts[MAX_CLASSES] = { 0 };
   GstMapInfo map;
   gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
   gint strides[GST_VIDEO_MAX_PLANES] = { 0 };
 
-  mnv3_context_output_shape (filter->context, &batch, &classes, &height,
+  mnv3_context_output_shape (filter->context, &batch, &channels, &height,
       &width);
 
   /* A new buffer per inference: frames already sent keep the old one. */
   gst_clear_buffer (&self->mask);
   self->mask = gst_buffer_new_allocate (NULL, (gsize) width * height, NULL);
-  gst_buffer_map (self->mask, &map, GST_MAP_WRITE);
+  /* Only when memory runs out: the frames get no mask until the next
+   * inference rather than a wrong one. */
+  if (!self->mask || !gst_buffer_map (self->mask, &map, GST_MAP_WRITE)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED, ("Could not keep the class "
+            "mask of this frame."), ("allocating or mapping a %dx%d mask "
+            "failed", width, height));
+    gst_mnv3_segment_release (filter);
+    return;
+  }
   mnv3_context_class_mask (filter->context, 0, map.data, width);
   for (gsize i = 0; i < map.size; i++)
     counts[map.data[i]]++;
@@ -339,25 +322,32 @@ add_analytics_meta (GstMnv3Segment * self, GstBuffer * buffer)
 #endif
 
 static void
-draw_mask (GstMnv3Segment * self, GstVideoFrame * frame,
-    GstMnv3SegmentOverlay mode, gdouble alpha)
+draw_mask (GstMnv3Segment * self, GstVideoFrame * frame, gdouble alpha)
 {
   mnv3_frame target;
   uint8_t *planes[3];
+  mnv3_blend blend;
   mnv3_error err = { {0} };
   GstMapInfo map;
 
   gst_mnv3_filter_wrap_frame (GST_MNV3_FILTER (self), frame, &target, planes);
-  gst_buffer_map (self->mask, &map, GST_MAP_READ);
+  if (!gst_buffer_map (self->mask, &map, GST_MAP_READ)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED, ("Could not draw the mask."),
+        ("mapping the mask failed"));
+    return;
+  }
   /* The rows are split over the context's threads: inference is over and
    * this (streaming) thread owns the context meanwhile. */
+  blend.mask = map.data;
+  blend.mask_width = blend.mask_stride = self->mask_width;
+  blend.mask_height = self->mask_height;
+  blend.colors = (const uint8_t (*)[3]) self->colors;
+  blend.enabled = self->enabled;
+  blend.alpha = (float) alpha;
   if (mnv3_blend_mask (GST_MNV3_FILTER (self)->context, &target, planes,
-          &self->placement, map.data, self->mask_width, self->mask_height,
-          self->mask_width, (const uint8_t (*)[3]) self->colors,
-          self->enabled, (float) alpha,
-          mode == GST_MNV3_SEGMENT_OVERLAY_MASK_ONLY, &err) != 0)
-    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not draw the mask: %s",
-            err.message), (NULL));
+          &self->placement, &blend, &err) != 0)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not draw the mask."),
+        ("%s", err.message));
   gst_buffer_unmap (self->mask, &map);
 }
 
@@ -366,12 +356,12 @@ gst_mnv3_segment_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
     const GstMnv3FrameInfo * info, GstStructure * message)
 {
   GstMnv3Segment *self = GST_MNV3_SEGMENT (filter);
-  GstMnv3SegmentOverlay mode;
+  gboolean overlay;
   gdouble alpha;
   gchar *classes = NULL;
 
   GST_OBJECT_LOCK (self);
-  mode = self->overlay;
+  overlay = self->overlay;
   alpha = self->alpha;
   if (self->classes_changed) {
     classes = g_strdup (self->classes);
@@ -393,12 +383,14 @@ gst_mnv3_segment_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
     g_free (classes);
   }
 
+  if (!self->mask)
+    return;
   add_mask_meta (self, frame->buffer, info);
 #ifdef HAVE_GST_ANALYTICS_SEGMENTATION
   add_analytics_meta (self, frame->buffer);
 #endif
-  if (mode != GST_MNV3_SEGMENT_OVERLAY_NONE)
-    draw_mask (self, frame, mode, alpha);
+  if (overlay)
+    draw_mask (self, frame, alpha);
   if (message)
     gst_structure_set_value (message, "results", &self->results);
 }
@@ -414,7 +406,7 @@ gst_mnv3_segment_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_OVERLAY:
-      self->overlay = g_value_get_enum (value);
+      self->overlay = g_value_get_boolean (value);
       break;
     case PROP_ALPHA:
       self->alpha = g_value_get_double (value);
@@ -440,7 +432,7 @@ gst_mnv3_segment_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_OVERLAY:
-      g_value_set_enum (value, self->overlay);
+      g_value_set_boolean (value, self->overlay);
       break;
     case PROP_ALPHA:
       g_value_set_double (value, self->alpha);
@@ -486,20 +478,51 @@ gst_mnv3_segment_class_init (GstMnv3SegmentClass * klass)
   gobject_class->get_property = gst_mnv3_segment_get_property;
   gobject_class->finalize = gst_mnv3_segment_finalize;
 
+  /**
+   * GstMnv3Segment:overlay:
+   *
+   * Paints the classes of the mask (those #GstMnv3Segment:classes enables)
+   * on the frame in their palette colours, mixed with the frame at
+   * #GstMnv3Segment:alpha. The mask is scaled to the part of the frame the
+   * network saw (the config's centre crop) with nearest neighbour. Off, the
+   * frames pass through unchanged.
+   *
+   * Since: 0.1 (a boolean since 0.2; 0.1's overlay=blend is overlay=true,
+   * overlay=mask-only is overlay=true alpha=1 and overlay=none is
+   * overlay=false)
+   */
   g_object_class_install_property (gobject_class, PROP_OVERLAY,
-      g_param_spec_enum ("overlay", "Overlay",
-          "How to draw the classes on the frame", GST_TYPE_MNV3_SEGMENT_OVERLAY,
+      g_param_spec_boolean ("overlay", "Overlay",
+          "Paint the classes on the frame (see alpha and classes)",
           DEFAULT_OVERLAY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Segment:alpha:
+   *
+   * Opacity of the class colours #GstMnv3Segment:overlay paints: 0 leaves
+   * the frame as it is, 1 paints the colours opaquely.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha",
-          "Opacity of the class colours when overlay=blend", 0.0, 1.0,
-          DEFAULT_ALPHA, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          "Opacity of the class colours overlay paints (1 = opaque)", 0.0,
+          1.0, DEFAULT_ALPHA, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Segment:classes:
+   *
+   * The classes #GstMnv3Segment:overlay paints, as comma-separated class ids
+   * or labels from the config's labels file (e.g. "person,15"); empty paints
+   * every class. A class the model does not have fails the start; set while
+   * playing, it is refused with a warning and the previous set is kept. The
+   * metadata always covers every class.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_CLASSES,
       g_param_spec_string ("classes", "Classes",
-          "Classes to draw, as comma-separated class ids or labels "
-          "(e.g. \"person,15\"); empty = all", NULL,
+          "Classes to paint: comma-separated ids or labels; empty = all", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -515,8 +538,6 @@ gst_mnv3_segment_class_init (GstMnv3SegmentClass * klass)
   mnv3_class->release = gst_mnv3_segment_release;
   mnv3_class->read_result = gst_mnv3_segment_read_result;
   mnv3_class->apply_result = gst_mnv3_segment_apply_result;
-
-  gst_type_mark_as_plugin_api (GST_TYPE_MNV3_SEGMENT_OVERLAY, 0);
 }
 
 static void

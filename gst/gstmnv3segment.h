@@ -5,7 +5,7 @@
 #ifndef GST_MNV3_SEGMENT_H
 #define GST_MNV3_SEGMENT_H
 
-#include "gstmnv3common.h"
+#include "gstmnv3filter.h"
 
 G_BEGIN_DECLS
 

@@ -111,7 +111,7 @@ stats_every=$STATS
 common=(mode=live threads="$THREADS" stats-interval="$stats_every")
 elements=(! mnv3classify config="$CONFIG_CLASSIFY" overlay=true "${common[@]}")
 [ -z "$CONFIG_SEGMENT" ] ||
-  elements+=(! mnv3segment config="$CONFIG_SEGMENT" overlay=blend "${common[@]}")
+  elements+=(! mnv3segment config="$CONFIG_SEGMENT" overlay=true "${common[@]}")
 
 if [ "$HEADLESS" = 1 ]; then
   sink=(fakesink sync=true)

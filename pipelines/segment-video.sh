@@ -4,7 +4,7 @@
 #   pipelines/segment-video.sh [--encoder vp8|mjpeg] INPUT OUTPUT.mkv CONFIG [PROPERTY=VALUE ...]
 #
 # INPUT is anything decodebin reads; every decoded frame goes through
-# mnv3segment overlay=blend in batch mode (nothing skipped, whatever the
+# mnv3segment overlay=true in batch mode (nothing skipped, whatever the
 # speed) and is encoded into OUTPUT, a Matroska file with the same frames and
 # timestamps (audio is not kept). CONFIG is an LR-ASPP model config. No
 # pretrained LR-ASPP weights exist in this project; for a demo, make a seeded
@@ -14,7 +14,7 @@
 # weights), it only shows the pipeline working.
 #
 # Further PROPERTY=VALUE arguments go to mnv3segment, e.g. alpha=0.4
-# classes=person threads=2 overlay=mask-only.
+# classes=person threads=2 (alpha=1 paints the colours opaquely).
 #
 # --encoder: vp8 (default; vp8enc, gstreamer1.0-plugins-good) or mjpeg
 # (jpegenc, larger files, faster). The plugin is found as for label-video.sh
@@ -75,7 +75,7 @@ trap 'echo >&2; die "interrupted; $OUTPUT is incomplete"' INT TERM
 # gives the encoder I420.
 start=$(date +%s%N)
 gst-launch-1.0 -m filesrc location="$INPUT" ! decodebin ! videoconvert \
-  ! mnv3segment config="$CONFIG" overlay=blend mode=batch stats-interval=3600 "${PROPS[@]}" \
+  ! mnv3segment config="$CONFIG" overlay=true mode=batch stats-interval=3600 "${PROPS[@]}" \
   ! videoconvert ! video/x-raw,format=I420 ! "${encoder[@]}" \
   ! matroskamux ! filesink location="$OUTPUT" >"$log" 2>&1 &
 pid=$!

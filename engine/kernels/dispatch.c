@@ -1,5 +1,5 @@
 /* Chooses the kernels once per process from what the CPU and OS support
- * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512, neon) for tests and
+ * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512bw, neonfma) for tests and
  * debugging. The SIMD variants are built in their own libraries with their
  * own flags; this file stays baseline so it runs on any CPU of the family. */
 #include "kernels_isa.h"
@@ -11,21 +11,21 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-const mnv3_kernels mnv3_kernels_avx512 = MNV3_KERNELS_TABLE(avx512);
+const mnv3_kernels mnv3_kernels_avx512bw = MNV3_KERNELS_TABLE(avx512bw);
 const mnv3_kernels mnv3_kernels_avx2 = MNV3_KERNELS_TABLE(avx2);
 #elif defined(__aarch64__)
-const mnv3_kernels mnv3_kernels_neon = MNV3_KERNELS_TABLE(neon);
+const mnv3_kernels mnv3_kernels_neonfma = MNV3_KERNELS_TABLE(neonfma);
 #endif
 
 /* Every variant this build has, best first; the reference last. */
 static const mnv3_kernels *const variants[] = {
 #if defined(__x86_64__)
-    &mnv3_kernels_avx512,
+    &mnv3_kernels_avx512bw,
     &mnv3_kernels_avx2,
 #elif defined(__aarch64__)
-    &mnv3_kernels_neon,
+    &mnv3_kernels_neonfma,
 #endif
-    &mnv3_kernels_ref,
+    &mnv3_kernels_scalar,
 };
 #define NUM_VARIANTS (int)(sizeof variants / sizeof *variants)
 
@@ -42,13 +42,13 @@ static int supported(const mnv3_kernels *k) {
     return 0;
 #if defined(__x86_64__)
   /* cpuinfo reports an extension only when the OS saves its registers. */
-  if (strcmp(k->isa, "avx512") == 0)
+  if (strcmp(k->isa, "avx512bw") == 0)
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx2() &&
            cpuinfo_has_x86_fma3();
   if (strcmp(k->isa, "avx2") == 0)
     return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
 #elif defined(__aarch64__)
-  if (strcmp(k->isa, "neon") == 0)
+  if (strcmp(k->isa, "neonfma") == 0)
     return cpuinfo_has_arm_neon_fma();
 #endif
   return 0;
@@ -68,9 +68,9 @@ static void choose(void) {
   }
   if (forced && *forced)
     fprintf(stderr, "mnv3: MNV3_ISA=%s is not available on this CPU or build "
-                    "(choose scalar, avx2, avx512 or neon); using the reference "
+                    "(choose scalar, avx2, avx512bw or neonfma); using the reference "
                     "kernels\n", forced);
-  chosen = &mnv3_kernels_ref;
+  chosen = &mnv3_kernels_scalar;
 }
 
 const mnv3_kernels *mnv3_kernels_get(void) {
@@ -82,9 +82,9 @@ const mnv3_kernels *mnv3_kernels_get(void) {
 int mnv3_kernels_available(const mnv3_kernels **list, int max) {
   int n = 0;
   if (n < max)
-    list[n++] = &mnv3_kernels_ref;
+    list[n++] = &mnv3_kernels_scalar;
   for (int i = 0; i < NUM_VARIANTS && n < max; i++)
-    if (variants[i] != &mnv3_kernels_ref && supported(variants[i]))
+    if (variants[i] != &mnv3_kernels_scalar && supported(variants[i]))
       list[n++] = variants[i];
   return n;
 }

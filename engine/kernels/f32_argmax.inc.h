@@ -15,7 +15,7 @@ void ISA_SUFFIX(mnv3_f32_argmax)(const float *scores, int pixels, int channels,
                                  uint8_t *out) {
   const int vectors = (channels + VW - 1) / VW;
   if (vectors > ARGMAX_VECTORS) {
-    mnv3_f32_argmax_ref(scores, pixels, channels, out);
+    mnv3_f32_argmax__scalar(scores, pixels, channels, out);
     return;
   }
   for (int p = 0; p < pixels; p++) {

@@ -170,7 +170,7 @@ static int conv1x1_gemv(const mnv3_conv_args *a, const float *in, size_t p,
 }
 
 /* Rows [p0, p1) of the input with the SE gate applied, into dst: this
-   ISA's mul_channel, so the result is the unfused multiply's to the bit. */
+   ISA's vmulc, so the result is the unfused multiply's to the bit. */
 static void conv1x1_gate_rows(const mnv3_conv_args *a, size_t p0, size_t p1, float *dst) {
   ISA_SUFFIX(mnv3_f32_vmulc)(a->input + p0 * (size_t)a->in_c, a->in_gate, (int)(p1 - p0),
                              a->in_c, dst, a->gate_lo, a->gate_hi);

@@ -1,6 +1,10 @@
 /* Template: depthwise convolution, any kernel, stride and dilation, for one
- * ISA. Include after one simd_<isa>.h with DW_PX defined (output pixels in
- * flight in the interior, for independent FMA chains).
+ * ISA. Include after one simd_<isa>.h with these defined:
+ *   DW_PX  output pixels in flight in the interior (independent FMA chains)
+ *   DW_CB  channel vectors per border pixel
+ * and optionally (defaults below):
+ *   DW_KMAX       the largest kernel the unrolled paths keep in registers (5)
+ *   DW_TILE_BYTES L1 bytes for the kernel rows of a 5x5 column tile (24K)
  *
  * Channels are vectorised; the weights are packed bias[cp], w[k*k][cp] with
  * cp the channel count rounded up to whole vectors. Like the reference, a

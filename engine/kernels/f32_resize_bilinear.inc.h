@@ -68,7 +68,7 @@ void ISA_SUFFIX(mnv3_f32_resize_bilinear)(const float *in, int in_h, int in_w, i
   float rows[2][CHUNK_FLOATS] __attribute__((aligned(64)));
   int chunk_w = CHUNK_FLOATS / channels;
   if (chunk_w < 1) { /* more channels than a chunk holds: the plain 4-tap form */
-    mnv3_resize_bilinear_ref(in, in_h, in_w, channels, out, out_h, out_w, row_begin, row_end,
+    mnv3_f32_resize_bilinear__scalar(in, in_h, in_w, channels, out, out_h, out_w, row_begin, row_end,
                              streaming);
     return;
   }

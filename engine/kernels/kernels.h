@@ -1,8 +1,8 @@
 /* Compute kernels and the table that dispatches them.
  *
  * Activations are NHWC float32 with a pixel stride of exactly the channel
- * count. Every kernel family has a plain C reference (ref.c) that each SIMD
- * variant is tested against; a family's weights are packed once at load by
+ * count. Every kernel family has a plain C reference, the "scalar" variant
+ * (scalar.c), that each SIMD variant is tested against; a family's weights are packed once at load by
  * that variant's own pack function, so each ISA chooses its layout. */
 #ifndef MNV3_KERNELS_H
 #define MNV3_KERNELS_H
@@ -34,7 +34,7 @@ typedef struct mnv3_conv_args {
   const float *const *rows;
   /* Pointwise kernels only, in_c <= MNV3_GATED_MAX_IN_C: input channel i
      is read as clamp(input * in_gate[i], gate_lo, gate_hi), the operations
-     of mul_channel (a squeeze-and-excitation gate), so the gated tensor is
+     of vmulc (a squeeze-and-excitation gate), so the gated tensor is
      never written. NULL for none. */
   const float *in_gate;
   float gate_lo, gate_hi;
@@ -53,7 +53,7 @@ typedef void (*mnv3_pack_fn)(const float *weight, const float *bias, int out_c,
                              int in_c, int kernel, float *dst);
 
 typedef struct mnv3_conv_kernel {
-  const char *name; /* XNNPACK style: "f32_dwconv__ref" */
+  const char *name; /* XNNPACK style, <op>__<isa>: "f32_dwconv__scalar" */
   mnv3_packed_size_fn packed_size;
   mnv3_pack_fn pack;
   mnv3_conv_fn run;
@@ -64,11 +64,11 @@ typedef struct mnv3_conv_kernel {
 } mnv3_conv_kernel;
 
 /* Mean over pixels of channels [c_begin, c_end), clamped to the post range. */
-typedef void (*mnv3_pool_fn)(const float *in, int pixels, int channels,
+typedef void (*mnv3_gavgpool_fn)(const float *in, int pixels, int channels,
                              int c_begin, int c_end, float *out, float post_lo,
                              float post_hi);
 /* out = clamp(in * gate[channel]) for `pixels` pixels. */
-typedef void (*mnv3_mul_channel_fn)(const float *in, const float *gate,
+typedef void (*mnv3_vmulc_fn)(const float *in, const float *gate,
                                     int pixels, int channels, float *out,
                                     float post_lo, float post_hi);
 /* Bilinear, align_corners=False, rows [row_begin, row_end) of the output;
@@ -136,17 +136,17 @@ typedef void (*mnv3_blend_lines_fn)(uint8_t *p, const uint16_t *keep, const uint
 typedef int (*mnv3_count_changes_fn)(const uint8_t *p, int n);
 /* Their references; the SIMD variants finish the last bytes (fewer than a
    vector) with them. */
-void mnv3_u8_blend_const_ref(uint8_t *p, int n, uint16_t keep, uint16_t add);
-void mnv3_u8_blend_lines_ref(uint8_t *p, const uint16_t *keep, const uint16_t *add, int n);
-int mnv3_u8_count_changes_ref(const uint8_t *p, int n);
+void mnv3_u8_blend_const__scalar(uint8_t *p, int n, uint16_t keep, uint16_t add);
+void mnv3_u8_blend_lines__scalar(uint8_t *p, const uint16_t *keep, const uint16_t *add, int n);
+int mnv3_u8_count_changes__scalar(const uint8_t *p, int n);
 
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
   const mnv3_conv_kernel *depthwise; /* any kernel, stride and dilation */
   const mnv3_conv_kernel *dense;     /* the stem: full convolution, any kernel */
-  mnv3_pool_fn global_pool;
-  mnv3_mul_channel_fn mul_channel;
+  mnv3_gavgpool_fn gavgpool; /* global average pool */
+  mnv3_vmulc_fn vmulc;       /* per-channel gate multiply */
   mnv3_resize_fn resize;
   mnv3_yuv_resize_fn yuv_resize;   /* frame preprocessing */
   mnv3_argmax_fn argmax;           /* segmentation class masks */
@@ -156,14 +156,16 @@ typedef struct mnv3_kernels {
 } mnv3_kernels;
 
 /* The reference twins. */
-extern const mnv3_kernels mnv3_kernels_ref;
-/* SIMD variants (defined only where the build has them). */
+extern const mnv3_kernels mnv3_kernels_scalar;
+/* SIMD variants (defined only where the build has them), named for what
+ * they require: avx2 (with FMA3, which every AVX2 CPU has), avx512bw
+ * (AVX-512 F and BW), neonfma (AArch64 NEON with FMA). */
 extern const mnv3_kernels mnv3_kernels_avx2;
-extern const mnv3_kernels mnv3_kernels_avx512;
-extern const mnv3_kernels mnv3_kernels_neon;
+extern const mnv3_kernels mnv3_kernels_avx512bw;
+extern const mnv3_kernels mnv3_kernels_neonfma;
 
 /* The kernels for this process: chosen once from the CPU, or forced with
- * MNV3_ISA=scalar|avx2|avx512|neon. */
+ * MNV3_ISA=scalar|avx2|avx512bw|neonfma. */
 const mnv3_kernels *mnv3_kernels_get(void);
 /* Every variant this CPU can run, reference first (tests, benchmarks). */
 int mnv3_kernels_available(const mnv3_kernels **list, int max);
@@ -216,23 +218,20 @@ static inline void mnv3_resize_source_index(int out_i, int in_size, int out_size
   *lambda = src - (float)lo;
 }
 
-/* Small ops of the reference (the table's global_pool, mul_channel and
- * resize of the scalar variant). */
-void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
-                          float post_lo, float post_hi);
-void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
+/* The scalar vmulc (the kernel tests build gated inputs with it). */
+void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,
                           int channels, float *out, float post_lo, float post_hi);
 /* Bilinear, align_corners=False, rows [row_begin, row_end) of the output,
    out pointing at row row_begin; streaming is ignored. */
-void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
+void mnv3_f32_resize_bilinear__scalar(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end, int streaming);
 /* The reference of yuv_resize; the SIMD variants finish a row's last
    columns (fewer than a vector) with it. */
-void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin,
+void mnv3_u8_yuv_rgb_resize__scalar(const mnv3_yuv_rows *rows, int x_begin,
                                 int x_end, float *dst);
 /* The reference of argmax; SIMD variants use it beyond the class counts
    they keep in registers. */
-void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t *out);
+void mnv3_f32_argmax__scalar(const float *scores, int pixels, int channels, uint8_t *out);
 
 #endif

@@ -35,7 +35,7 @@
   {                                                                            \
     .isa = #ISA, .pointwise = &mnv3_f32_conv1x1__##ISA,                        \
     .depthwise = &mnv3_f32_dwconv__##ISA, .dense = &mnv3_f32_conv__##ISA,      \
-    .global_pool = mnv3_f32_gavgpool__##ISA, .mul_channel = mnv3_f32_vmulc__##ISA, \
+    .gavgpool = mnv3_f32_gavgpool__##ISA, .vmulc = mnv3_f32_vmulc__##ISA, \
     .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
     .yuv_resize = mnv3_u8_yuv_rgb_resize__##ISA,                               \
     .argmax = mnv3_f32_argmax__##ISA,                                          \
@@ -45,7 +45,7 @@
   }
 
 MNV3_DECLARE_ISA(avx2)
-MNV3_DECLARE_ISA(avx512)
-MNV3_DECLARE_ISA(neon)
+MNV3_DECLARE_ISA(avx512bw)
+MNV3_DECLARE_ISA(neonfma)
 
 #endif

@@ -1,4 +1,4 @@
-/* The fused epilogue of the reference kernels (ref.c: pre clamp, + residual,
+/* The fused epilogue of the reference kernels (scalar.c: pre clamp, + residual,
  * mnv3_activate, post clamp), vectorised with the same operations in the
  * same order, so that a SIMD kernel's epilogue is exact to the reference's.
  * Include after one simd_<isa>.h. */

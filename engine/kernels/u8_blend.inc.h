@@ -29,7 +29,7 @@ void ISA_SUFFIX(mnv3_u8_blend_const)(uint8_t *p, int n, uint16_t keep, uint16_t 
   int i = 0;
   for (; i + VBYTES <= n; i += VBYTES)
     blend_step(p + i, keeps, adds);
-  mnv3_u8_blend_const_ref(p + i, n - i, keep, add);
+  mnv3_u8_blend_const__scalar(p + i, n - i, keep, add);
 }
 
 void ISA_SUFFIX(mnv3_u8_blend_lines)(uint8_t *p, const uint16_t *keep, const uint16_t *add,
@@ -41,7 +41,7 @@ void ISA_SUFFIX(mnv3_u8_blend_lines)(uint8_t *p, const uint16_t *keep, const uin
     memcpy(&adds, add + i, sizeof adds);
     blend_step(p + i, keeps, adds);
   }
-  mnv3_u8_blend_lines_ref(p + i, keep + i, add + i, n - i);
+  mnv3_u8_blend_lines__scalar(p + i, keep + i, add + i, n - i);
 }
 
 /* The byte counts of up to 255 vectors of compares, summed pairwise into
@@ -72,5 +72,5 @@ int ISA_SUFFIX(mnv3_u8_count_changes)(const uint8_t *p, int n) {
   int changes = 0;
   for (int k = 0; k < VBYTES / 8; k++)
     changes += (int)total[k];
-  return changes + mnv3_u8_count_changes_ref(p + i - 1, n - i + 1);
+  return changes + mnv3_u8_count_changes__scalar(p + i - 1, n - i + 1);
 }

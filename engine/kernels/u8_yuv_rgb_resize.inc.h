@@ -108,5 +108,5 @@ void ISA_SUFFIX(mnv3_u8_yuv_rgb_resize)(const mnv3_yuv_rows *rows, int x_begin, 
     }
   }
   /* A frame a few pixels wide, and the last columns. */
-  mnv3_u8_yuv_rgb_resize_ref(rows, x, x_end, dst);
+  mnv3_u8_yuv_rgb_resize__scalar(rows, x, x_end, dst);
 }

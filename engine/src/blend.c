@@ -471,12 +471,11 @@ static void band_run(void *arg, size_t b) {
 /* ---- entry -------------------------------------------------------------- */
 
 static int check_args(const mnv3_frame *frame, uint8_t *const planes[3],
-                      const mnv3_rect *dest, const uint8_t *mask,
-                      int mask_width, int mask_height, int mask_stride,
-                      const uint8_t colors[256][3], float alpha,
+                      const mnv3_rect *dest, const mnv3_blend *b,
                       mnv3_error *error) {
-  if (!frame || !planes)
-    return mnv3_fail(error, "blend: %s is NULL", !frame ? "frame" : "planes");
+  if (!frame || !planes || !b)
+    return mnv3_fail(error, "blend: %s is NULL",
+                     !frame ? "frame" : !planes ? "planes" : "blend");
   /* Validate the writable planes with the frame's geometry. */
   mnv3_frame writable = *frame;
   for (int i = 0; i < 3; i++)
@@ -485,15 +484,15 @@ static int check_args(const mnv3_frame *frame, uint8_t *const planes[3],
     mnv3_error_prefix(error, "blend: ");
     return -1;
   }
-  if (!mask || !colors)
-    return mnv3_fail(error, "blend: %s is NULL", !mask ? "mask" : "colors");
-  if (mask_width < 1 || mask_height < 1 || mask_stride < mask_width)
+  if (!b->mask || !b->colors)
+    return mnv3_fail(error, "blend: %s is NULL", !b->mask ? "mask" : "colors");
+  if (b->mask_width < 1 || b->mask_height < 1 || b->mask_stride < b->mask_width)
     return mnv3_fail(error, "blend: mask %dx%d with stride %d is invalid; "
-                     "sides must be >= 1 and stride >= width", mask_width,
-                     mask_height, mask_stride);
-  if (!(alpha >= 0.0f && alpha <= 1.0f))
+                     "sides must be >= 1 and stride >= width", b->mask_width,
+                     b->mask_height, b->mask_stride);
+  if (!(b->alpha >= 0.0f && b->alpha <= 1.0f))
     return mnv3_fail(error, "blend: alpha %g is outside [0, 1]",
-                     (double)alpha);
+                     (double)b->alpha);
   if (dest->width < 1 || dest->height < 1 || dest->x < 0 || dest->y < 0 ||
       dest->x > frame->width - dest->width ||
       dest->y > frame->height - dest->height)
@@ -545,18 +544,15 @@ static void plan_bands(job *j, const mnv3_workers *workers) {
 }
 
 int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const planes[3],
-                    const mnv3_rect *dest, const uint8_t *mask,
-                    int mask_width, int mask_height, int mask_stride,
-                    const uint8_t colors[256][3], const uint8_t *enabled,
-                    float alpha, int mask_only, mnv3_error *error) {
+                    const mnv3_rect *dest, const mnv3_blend *blend, mnv3_error *error) {
   /* dest NULL: the whole frame */
   mnv3_rect whole = {0, 0, frame ? frame->width : 0, frame ? frame->height : 0};
   if (!dest)
     dest = &whole;
-  if (check_args(frame, planes, dest, mask, mask_width, mask_height,
-                 mask_stride, colors, alpha, error))
+  if (check_args(frame, planes, dest, blend, error))
     return -1;
-  int a = mask_only ? 256 : (int)lrintf(alpha * 256.0f);
+  const int mask_width = blend->mask_width;
+  int a = (int)lrintf(blend->alpha * 256.0f);
   if (a == 0)
     return 0; /* nothing would change */
 
@@ -583,7 +579,8 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
      context keeps it between calls: no allocation per frame. */
   const size_t w = (size_t)dest->width;
   const size_t mw = (size_t)mask_width;
-  j.m = (mask_map){mask, mask_stride, mask_width, mask_height, *dest, NULL};
+  j.m = (mask_map){blend->mask, blend->mask_stride, mask_width, blend->mask_height, *dest,
+                   NULL};
   j.line_entries = w * (j.fam == PACKED ? (size_t)j.bpp : 1);
   j.line_entries += j.line_entries & 1;
   mnv3_threading_run run;
@@ -607,7 +604,7 @@ int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame, uint8_t *const p
   j.m.col = col;
 
   blend_table table;
-  table_init(&table, frame, colors, enabled, a);
+  table_init(&table, frame, blend->colors, blend->enabled, a);
   j.t = &table;
   j.chroma.n = 0;
   if (j.fam == PLANAR_YUV || j.fam == SEMI_PLANAR_YUV) {

@@ -292,12 +292,12 @@ int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error) {
 
 /* ---- results ----------------------------------------------------------- */
 
-void mnv3_context_output_shape(const mnv3_context *ctx, int *batch, int *classes,
+void mnv3_context_output_shape(const mnv3_context *ctx, int *batch, int *channels,
                                int *height, int *width) {
   const mnv3_tensor_info *t =
       ctx->schedule.tensors ? &ctx->schedule.tensors[ctx->model->plan.output] : NULL;
   *batch = t ? ctx->batch : 0;
-  *classes = t ? t->c : 0;
+  *channels = t ? t->c : 0;
   *height = t ? t->h : 0;
   *width = t ? t->w : 0;
 }
@@ -334,7 +334,9 @@ static const float *softmax_stats(const mnv3_context *ctx, int index, float *max
   return logits;
 }
 
-void mnv3_context_probabilities(const mnv3_context *ctx, int index, float *probs) {
+int mnv3_context_probabilities(const mnv3_context *ctx, int index, float *probs) {
+  if (ctx->model->task != MNV3_TASK_CLASSIFY || index < 0 || index >= ctx->batch || !probs)
+    return 0;
   const int outputs = ctx->model->plan.output_channels;
   const int offset = ctx->model->class_offset;
   float max;
@@ -342,6 +344,7 @@ void mnv3_context_probabilities(const mnv3_context *ctx, int index, float *probs
   const float *logits = softmax_stats(ctx, index, &max, &sum);
   for (int c = offset; c < outputs; c++)
     probs[c - offset] = (float)(exp((double)logits[c] - max) / sum);
+  return outputs - offset;
 }
 
 int mnv3_context_top_k(const mnv3_context *ctx, int index, int k, mnv3_class_score *out) {

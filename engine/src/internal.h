@@ -122,7 +122,8 @@ int mnv3_round_channels(double channels, double width_multiplier);
 /* ---- weights ----------------------------------------------------------- */
 
 /* Fills every CONV op's weight and bias from a torchvision-layout
- * safetensors file, folding BatchNorm (eps 1e-3). Every key must be used. */
+ * safetensors file, folding BatchNorm with each op's bn_eps (1e-3 where the
+ * op sets none). Every key must be used. */
 int mnv3_safetensors_load(const char *path, mnv3_network *net,
                           mnv3_error *error);
 /* The same from bytes in memory (fuzzing, tests). */

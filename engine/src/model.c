@@ -116,8 +116,6 @@ void mnv3_model_input_size(const mnv3_model *model, int *height, int *width) {
   *width = model->config.input_width;
 }
 
-double mnv3_model_crop_fraction(const mnv3_model *model) { return model->config.crop; }
-
 void mnv3_model_class_color(const mnv3_model *model, int class_id, uint8_t rgb[3]) {
   memcpy(rgb, model->colors[class_id & 255], 3);
 }

@@ -1,4 +1,5 @@
-/* The loaded model and run contexts (model.c, context.c). */
+/* The loaded model (model.c), whose fields the run contexts (context.c)
+ * read: the config, the compiled plan and what the public getters return. */
 #ifndef MNV3_MODEL_H
 #define MNV3_MODEL_H
 

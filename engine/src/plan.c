@@ -353,15 +353,15 @@ typedef struct small_task {
 
 static void run_pool_channels(void *context, size_t channel, size_t channels) {
   const small_task *t = context;
-  t->k->global_pool(t->in, t->in_h * t->in_w, t->c, (int)channel,
-                    (int)(channel + channels), t->out, t->post_lo, t->post_hi);
+  t->k->gavgpool(t->in, t->in_h * t->in_w, t->c, (int)channel, (int)(channel + channels),
+                 t->out, t->post_lo, t->post_hi);
 }
 
 static void run_mul_rows(void *context, size_t row, size_t rows) {
   const small_task *t = context;
   const size_t offset = row * (size_t)t->in_w * t->c;
-  t->k->mul_channel(t->in + offset, t->in1, (int)rows * t->in_w, t->c,
-                    t->out + offset, t->post_lo, t->post_hi);
+  t->k->vmulc(t->in + offset, t->in1, (int)rows * t->in_w, t->c, t->out + offset,
+              t->post_lo, t->post_hi);
 }
 
 static void run_resize_rows(void *context, size_t row, size_t rows) {
@@ -420,11 +420,16 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       if (i > 0 && sch->fused[i - 1])
         break; /* ran with the expansion before it */
       conv_task t = {
-          s->kernel,
-          {TENSOR(s->in0), a->h, a->w, a->c, TENSOR(s->out), o->h, o->w, o->c,
-           s->packed, s->in1 == MNV3_NO_TENSOR ? NULL : TENSOR(s->in1),
-           s->kernel_size, s->stride, s->dilation, sch->pad_top[i], sch->pad_left[i],
-           s->act, s->pre_lo, s->pre_hi, s->post_lo, s->post_hi, 0, o->c, NULL}};
+          .kernel = s->kernel,
+          .args = {.input = TENSOR(s->in0), .in_h = a->h, .in_w = a->w, .in_c = a->c,
+                   .output = TENSOR(s->out), .out_h = o->h, .out_w = o->w, .out_c = o->c,
+                   .packed = s->packed,
+                   .residual = s->in1 == MNV3_NO_TENSOR ? NULL : TENSOR(s->in1),
+                   .kernel = s->kernel_size, .stride = s->stride, .dilation = s->dilation,
+                   .pad_top = sch->pad_top[i], .pad_left = sch->pad_left[i],
+                   .act = s->act, .pre_lo = s->pre_lo, .pre_hi = s->pre_hi,
+                   .post_lo = s->post_lo, .post_hi = s->post_hi,
+                   .oc_begin = 0, .oc_end = o->c}};
       if (i > 0 && plan->steps[i - 1].gate_fused) {
         const mnv3_step *gate = &plan->steps[i - 1];
         t.args.input = TENSOR(gate->in0);
@@ -436,13 +441,20 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
         const mnv3_step *d = &plan->steps[i + 1];
         const mnv3_tensor_info *dout = &sch->tensors[d->out];
         fused_task f = {
-            t.args,
-            {NULL, o->h, o->w, o->c, TENSOR(d->out), dout->h, dout->w, dout->c,
-             d->packed, NULL, d->kernel_size, d->stride, d->dilation, sch->pad_top[i + 1],
-             sch->pad_left[i + 1], d->act, d->pre_lo, d->pre_hi, d->post_lo, d->post_hi,
-             0, dout->c, NULL},
-            s->kernel, d->kernel, TENSOR(s->out), band_floats(plan, sch, i),
-            (dout->h + FUSED_BANDS - 1) / FUSED_BANDS};
+            .expand = t.args,
+            /* input: the ring of expanded rows, through args.rows */
+            .dw = {.in_h = o->h, .in_w = o->w, .in_c = o->c, .output = TENSOR(d->out),
+                   .out_h = dout->h, .out_w = dout->w, .out_c = dout->c,
+                   .packed = d->packed, .kernel = d->kernel_size, .stride = d->stride,
+                   .dilation = d->dilation, .pad_top = sch->pad_top[i + 1],
+                   .pad_left = sch->pad_left[i + 1], .act = d->act, .pre_lo = d->pre_lo,
+                   .pre_hi = d->pre_hi, .post_lo = d->post_lo, .post_hi = d->post_hi,
+                   .oc_begin = 0, .oc_end = dout->c},
+            .expand_kernel = s->kernel,
+            .dw_kernel = d->kernel,
+            .scratch = TENSOR(s->out),
+            .band_floats = band_floats(plan, sch, i),
+            .band_rows = (dout->h + FUSED_BANDS - 1) / FUSED_BANDS};
         mnv3_parallelize_1d(workers, run_fused_band, &f,
                                    (size_t)((dout->h + f.band_rows - 1) / f.band_rows), flags);
         break;
@@ -454,8 +466,9 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       break;
     }
     case MNV3_OP_GLOBAL_POOL: {
-      small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
-                      1, 1, s->post_lo, s->post_hi};
+      small_task t = {.k = k, .in = TENSOR(s->in0), .out = TENSOR(s->out), .in_h = a->h,
+                      .in_w = a->w, .c = a->c, .out_h = 1, .out_w = 1,
+                      .post_lo = s->post_lo, .post_hi = s->post_hi};
       /* Channel tiles of whole cache lines. */
       size_t tile = threads <= 1 ? (size_t)a->c
                                  : ((size_t)a->c / (threads * 2) + 15) / 16 * 16;
@@ -466,8 +479,10 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
     case MNV3_OP_MUL_CHANNEL: {
       if (s->gate_fused)
         break; /* runs in the 1x1 conv after it */
-      small_task t = {k, TENSOR(s->in0), TENSOR(s->in1), TENSOR(s->out), a->h, a->w,
-                      a->c, o->h, o->w, s->post_lo, s->post_hi};
+      small_task t = {.k = k, .in = TENSOR(s->in0), .in1 = TENSOR(s->in1),
+                      .out = TENSOR(s->out), .in_h = a->h, .in_w = a->w, .c = a->c,
+                      .out_h = o->h, .out_w = o->w, .post_lo = s->post_lo,
+                      .post_hi = s->post_hi};
       mnv3_parallelize_1d_tile_1d(workers, run_mul_rows, &t, (size_t)a->h,
                                          row_tile(threads, a->h), flags);
       break;
@@ -476,9 +491,9 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
       /* The network's output, when it is larger than the caches, goes
          around them: nothing reads it during this run. */
       const size_t out_bytes = (size_t)o->h * o->w * o->c * sizeof(float);
-      small_task t = {k, TENSOR(s->in0), NULL, TENSOR(s->out), a->h, a->w, a->c,
-                      o->h, o->w, 0.0f, 0.0f,
-                      s->out == plan->output && out_bytes >= STREAM_MIN_BYTES};
+      small_task t = {.k = k, .in = TENSOR(s->in0), .out = TENSOR(s->out), .in_h = a->h,
+                      .in_w = a->w, .c = a->c, .out_h = o->h, .out_w = o->w,
+                      .streaming = s->out == plan->output && out_bytes >= STREAM_MIN_BYTES};
       mnv3_parallelize_1d_tile_1d(workers, run_resize_rows, &t, (size_t)o->h,
                                          row_tile(threads, o->h), flags);
       break;

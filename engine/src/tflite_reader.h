@@ -10,8 +10,8 @@
  * cannot make it loop; a work budget bounds files that reference the same
  * data many times.
  *
- * Implemented at the top of tflite.c (one translation unit, so the engine's
- * source list needs no extra file); tests and fuzzers include this header. */
+ * Implemented in tflite_reader.c; the loader (tflite.c), tests and fuzzers
+ * include this header. */
 #ifndef MNV3_TFLITE_READER_H
 #define MNV3_TFLITE_READER_H
 

@@ -199,14 +199,15 @@ test_expect_start_error (GstElement * pipeline, GError ** error_out)
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
   GError *error = NULL;
-  gchar *text;
+  gchar *debug = NULL, *text;
 
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL, "the failed start posted no error message");
-  gst_message_parse_error (msg, &error, NULL);
-  text = g_strdup (error->message);
+  gst_message_parse_error (msg, &error, &debug);
+  text = g_strdup_printf ("%s\n%s", error->message, debug ? debug : "");
+  g_free (debug);
   if (error_out)
     *error_out = error;
   else

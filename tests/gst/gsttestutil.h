@@ -60,7 +60,8 @@ void test_assert_frames_equal (GstBuffer * a, GstBuffer * b, GstCaps * caps,
     const gchar * what);
 
 /* Sets the element to PLAYING (waiting for PAUSED), expects the state change
- * to fail and returns the error message text the element posted. */
+ * to fail and returns the error message the element posted: its text, then
+ * its debug details on the next line. */
 gchar *test_expect_start_error (GstElement * pipeline, GError ** error_out);
 
 #endif

@@ -420,7 +420,11 @@ GST_START_TEST (test_smoothing)
   for (gint i = 0; i < 2; i++) {
     mnv3_context *ctx = test_engine_run (model, pictures[i], caps);
     p[i] = g_new (gfloat, n);
-    mnv3_context_probabilities (ctx, 0, p[i]);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 0, p[i]), n);
+    /* Arguments are checked as for top_k: nothing written, 0 returned. */
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 1, p[i]), 0);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, -1, p[i]), 0);
+    fail_unless_equals_int (mnv3_context_probabilities (ctx, 0, NULL), 0);
     mnv3_context_free (ctx);
   }
 
@@ -509,7 +513,7 @@ count_model_loads (GstDebugCategory * category, GstDebugLevel level,
     const gchar * file, const gchar * function, gint line, GObject * object,
     GstDebugMessage * message, gpointer user_data)
 {
-  if (strcmp (gst_debug_category_get_name (category), "mnv3filter") == 0
+  if (strcmp (gst_debug_category_get_name (category), "mnv3modelcache") == 0
       && g_str_has_prefix (gst_debug_message_get (message), "loaded model"))
     g_atomic_int_inc (&models_loaded);
 }
@@ -527,7 +531,7 @@ GST_START_TEST (test_model_shared)
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
 
-  gst_debug_set_threshold_for_name ("mnv3filter", GST_LEVEL_INFO);
+  gst_debug_set_threshold_for_name ("mnv3modelcache", GST_LEVEL_INFO);
   gst_debug_add_log_function (count_model_loads, NULL, NULL);
   models_loaded = 0;
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
@@ -538,7 +542,7 @@ GST_START_TEST (test_model_shared)
   gst_message_unref (msg);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_debug_remove_log_function (count_model_loads);
-  gst_debug_set_threshold_for_name ("mnv3filter", GST_LEVEL_NONE);
+  gst_debug_set_threshold_for_name ("mnv3modelcache", GST_LEVEL_NONE);
   fail_unless_equals_int (models_loaded, 1);
 
   gst_object_unref (bus);
@@ -584,7 +588,10 @@ GST_START_TEST (test_bad_config)
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_SETTINGS));
   fail_unless (strstr (text, "Could not load the model") != NULL, "%s", text);
-  /* The engine's message: file:line:col. */
+  /* The engine's message, file:line:col, is the debug detail, not the
+   * user-facing text. */
+  fail_unless (strstr (error->message, "bad.yaml:") == NULL, "%s",
+      error->message);
   fail_unless (strstr (text, "bad.yaml:") != NULL, "%s", text);
   fail_unless (g_regex_match_simple ("bad\\.yaml:\\d+:\\d+: ", text, 0, 0),
       "%s", text);

@@ -168,7 +168,7 @@ GST_START_TEST (test_segment_cycles)
   desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=I420,width=96,height=64 ! mnv3segment "
       "config=\"%s\" weights=\"%s/lraspp.safetensors\" threads=1 "
-      "overlay=blend classes=person,1 post-messages=true "
+      "overlay=true classes=person,1 post-messages=true "
       "inference-interval=2 ! fakesink",
       config, models);
 

@@ -55,7 +55,7 @@ def main():
            'video/x-raw,format=RGB')
 
     buf, _ = pull_one(f'{src} ! mnv3segment config="'
-                      f'{os.environ["MNV3_GST_LRASPP_CONFIG"]}" overlay=none '
+                      f'{os.environ["MNV3_GST_LRASPP_CONFIG"]}" overlay=false '
                       '! appsink name=sink')
     meta = buf.get_custom_meta("Mnv3SegmentationMask")
     assert meta is not None, "no Mnv3SegmentationMask meta"

@@ -167,14 +167,14 @@ check_results (const GValue * results, const guint8 * mask, gint n)
 
 /* In every format at an odd size the attached mask is the engine's own
  * class mask of the same picture, placed on the config's centre crop, with
- * the class shares of that mask; overlay=none leaves the frame alone. */
+ * the class shares of that mask; overlay=false leaves the frame alone. */
 GST_START_TEST (test_mask_matches_engine)
 {
   for (guint f = 0; f < n_test_formats; f++) {
     GstCaps *caps;
     GstBuffer *picture = test_load_picture ("cat_720p__coral.jpg",
         test_formats[f], TEST_WIDTH, TEST_HEIGHT, &caps);
-    GstHarness *h = segment_harness ("overlay=none");
+    GstHarness *h = segment_harness ("overlay=false");
     mnv3_rect crop = mnv3_model_frame_crop (model, TEST_WIDTH, TEST_HEIGHT);
     GstBuffer *out;
     MaskMeta m;
@@ -234,10 +234,10 @@ pick_classes (const guint8 * mask, gint n, gint * first, gint * second)
   }
 }
 
-/* overlay=blend with classes set: the frame is exactly what the engine's
+/* overlay=true with classes set: the frame is exactly what the engine's
  * mnv3_blend_mask makes of it, and changes only over the enabled class (by
  * label) within the placement rectangle; the other class present stays
- * untouched. mask-only paints the palette colour itself. */
+ * untouched. alpha=1 paints the palette colour itself. */
 GST_START_TEST (test_blend_enabled_classes)
 {
   GstCaps *caps;
@@ -257,8 +257,9 @@ GST_START_TEST (test_blend_enabled_classes)
     mnv3_model_class_color (model, c, colors[c]);
 
   for (gint mode = 0; mode < 2; mode++) {
-    gchar *extra = g_strdup_printf ("overlay=%s alpha=0.6 classes=\"%s\"",
-        mode ? "mask-only" : "blend", mnv3_model_label (model, first));
+    const gfloat alpha = mode ? 1.0f : 0.6f;
+    gchar *extra = g_strdup_printf ("overlay=true alpha=%s classes=\"%s\"",
+        mode ? "1" : "0.6", mnv3_model_label (model, first));
     GstHarness *h = segment_harness (extra);
     GstBuffer *out, *expected = gst_buffer_copy_deep (picture);
     GstVideoInfo info;
@@ -278,8 +279,10 @@ GST_START_TEST (test_blend_enabled_classes)
       planes[i] = (uint8_t *) target.planes[i];
     /* On the calling thread: the element splits the rows over its
      * context's threads, which must give the same bytes. */
-    fail_unless (mnv3_blend_mask (NULL, &target, planes, &crop, mask, mw, mh,
-            mw, (const uint8_t (*)[3]) colors, enabled, 0.6f, mode,
+    const mnv3_blend blend = { mask, mw, mh, mw,
+      (const uint8_t (*)[3]) colors, enabled, alpha
+    };
+    fail_unless (mnv3_blend_mask (NULL, &target, planes, &crop, &blend,
             &err) == 0,
         "%s", err.message);
     gst_video_frame_unmap (&fe);
@@ -347,7 +350,7 @@ GST_START_TEST (test_interval_and_messages)
   GstCaps *caps;
   GstBuffer *picture = test_load_picture ("cat_720p__coral.jpg", "NV12",
       TEST_WIDTH, TEST_HEIGHT, &caps);
-  GstHarness *h = segment_harness ("overlay=blend inference-interval=2 "
+  GstHarness *h = segment_harness ("overlay=true inference-interval=2 "
       "post-messages=true");
   GstBus *bus = gst_bus_new ();
   GstBuffer *last_mask = NULL;

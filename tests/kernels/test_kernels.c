@@ -58,7 +58,7 @@ typedef struct problem {
   int gated; /* pointwise: the input goes through a gate (in_gate) */
   float gate_lo, gate_hi;
   float *weight, *bias, *input, *res;
-  float *gate, *gated_input; /* gated: the gate, and mul_channel's result */
+  float *gate, *gated_input; /* gated: the gate, and vmulc's result */
   double *magnitude; /* per output: |bias| + sum |x w| + |residual| */
 } problem;
 
@@ -73,7 +73,7 @@ static void problem_init(problem *p) {
   if (p->gated) {
     p->gate = random_floats((size_t)p->in_c);
     p->gated_input = random_floats((size_t)p->in_h * p->in_w * p->in_c);
-    mnv3_mul_channel_ref(p->input, p->gate, p->in_h * p->in_w, p->in_c, p->gated_input,
+    mnv3_f32_vmulc__scalar(p->input, p->gate, p->in_h * p->in_w, p->in_c, p->gated_input,
                          p->gate_lo, p->gate_hi);
   }
   const float *conv_input = p->gated ? p->gated_input : p->input;
@@ -122,11 +122,15 @@ static float *run_rows(const problem *p, const mnv3_conv_kernel *kernel, int til
   float *packed = alloc_floats(kernel->packed_size(p->out_c, p->in_c, p->kernel));
   kernel->pack(p->weight, p->bias, p->out_c, p->in_c, p->kernel, packed);
   float *out = alloc_floats((size_t)p->out_h * p->out_w * p->out_c);
-  mnv3_conv_args a = {p->input, p->in_h, p->in_w, p->in_c, out, p->out_h, p->out_w,
-                      p->out_c, packed, p->res, p->kernel, p->stride, p->dilation,
-                      p->pad_top, p->pad_left, p->act, p->pre_lo, p->pre_hi,
-                      p->post_lo, p->post_hi, 0, p->out_c, NULL,
-                      p->gated ? p->gate : NULL, p->gate_lo, p->gate_hi};
+  mnv3_conv_args a = {.input = p->input, .in_h = p->in_h, .in_w = p->in_w, .in_c = p->in_c,
+                      .output = out, .out_h = p->out_h, .out_w = p->out_w, .out_c = p->out_c,
+                      .packed = packed, .residual = p->res, .kernel = p->kernel,
+                      .stride = p->stride, .dilation = p->dilation, .pad_top = p->pad_top,
+                      .pad_left = p->pad_left, .act = p->act, .pre_lo = p->pre_lo,
+                      .pre_hi = p->pre_hi, .post_lo = p->post_lo, .post_hi = p->post_hi,
+                      .oc_begin = 0, .oc_end = p->out_c,
+                      .in_gate = p->gated ? p->gate : NULL, .gate_lo = p->gate_lo,
+                      .gate_hi = p->gate_hi};
   const size_t row_floats = (size_t)p->in_w * p->in_c;
   float *reversed = NULL;
   const float **table = NULL;
@@ -174,7 +178,7 @@ static void describe(char *buf, size_t size, const problem *p, const mnv3_conv_k
 
 static void check_problem(const problem *p, const mnv3_kernels *variant) {
   const mnv3_conv_kernel *kernel = family_kernel(variant, p->fam);
-  const mnv3_conv_kernel *ref = family_kernel(&mnv3_kernels_ref, p->fam);
+  const mnv3_conv_kernel *ref = family_kernel(&mnv3_kernels_scalar, p->fam);
   const size_t n = (size_t)p->out_h * p->out_w * p->out_c;
   float *want = run(p, ref, 0, 0);
   float *got = run(p, kernel, 0, 0);
@@ -215,7 +219,7 @@ static void check_problem(const problem *p, const mnv3_kernels *variant) {
     premultiplied.input = p->gated_input;
     float *ungated = run(&premultiplied, kernel, 0, 0);
     if (memcmp(ungated, got, n * sizeof *got) != 0) {
-      fprintf(stderr, "FAIL %s: the gated input differs from mul_channel then the kernel\n",
+      fprintf(stderr, "FAIL %s: the gated input differs from vmulc then the kernel\n",
               what);
       failed++;
     } else {
@@ -391,18 +395,18 @@ static void test_small_ops(const mnv3_kernels *v) {
       float *want = alloc_floats(n), *got = alloc_floats(n);
       const float lo = s == 1 ? -0.5f : -INFINITY, hi = s == 1 ? 0.75f : INFINITY;
 
-      mnv3_kernels_ref.global_pool(in, h * w, c, 0, c, want, lo, hi);
+      mnv3_kernels_scalar.gavgpool(in, h * w, c, 0, c, want, lo, hi);
       for (int c0 = 0; c0 < c; c0 += 16) /* in channel tiles, as the executor */
-        v->global_pool(in, h * w, c, c0, c0 + 16 < c ? c0 + 16 : c, got, lo, hi);
+        v->gavgpool(in, h * w, c, c0, c0 + 16 < c ? c0 + 16 : c, got, lo, hi);
       expect_same("global pool", v, got, want, (size_t)c);
 
-      mnv3_kernels_ref.mul_channel(in, gate, h * w, c, want, lo, hi);
-      v->mul_channel(in, gate, h * w, c, got, lo, hi);
+      mnv3_kernels_scalar.vmulc(in, gate, h * w, c, want, lo, hi);
+      v->vmulc(in, gate, h * w, c, got, lo, hi);
       expect_same("channel gate", v, got, want, n);
 
       const int oh = 2 * h + 3, ow = 3 * w + 1;
       float *rwant = alloc_floats((size_t)oh * ow * c), *rgot = alloc_floats((size_t)oh * ow * c);
-      mnv3_kernels_ref.resize(in, h, w, c, rwant, oh, ow, 0, oh, 0);
+      mnv3_kernels_scalar.resize(in, h, w, c, rwant, oh, ow, 0, oh, 0);
       for (int streaming = 0; streaming < 2; streaming++) {
         memset(rgot, 0, (size_t)oh * ow * c * sizeof *rgot);
         for (int r = 0; r < oh; r += 4)
@@ -479,7 +483,7 @@ static void test_yuv_resize(const mnv3_kernels *v) {
               {1.0f / (255.0f * 0.229f), 1.0f / (255.0f * 0.224f), 1.0f / 255.0f},
               {-0.485f / 0.229f, -0.456f / 0.224f, step == 1 ? -1.0f : 0.0f}};
           float *want = alloc_floats(3 * (size_t)out_w), *got = alloc_floats(3 * (size_t)out_w);
-          mnv3_kernels_ref.yuv_resize(&rows, 0, out_w, want);
+          mnv3_kernels_scalar.yuv_resize(&rows, 0, out_w, want);
           const int split = out_w / 3; /* two calls, as a caller may split a row */
           v->yuv_resize(&rows, 0, split, got);
           v->yuv_resize(&rows, split, out_w, got);
@@ -512,7 +516,7 @@ static void test_argmax(const mnv3_kernels *v) {
         scores[i] = (float)(int)(4.0f * r); /* ties */
     }
     uint8_t *want = malloc((size_t)pixels), *got = malloc((size_t)pixels);
-    mnv3_kernels_ref.argmax(scores, pixels, classes, want);
+    mnv3_kernels_scalar.argmax(scores, pixels, classes, want);
     v->argmax(scores, pixels, classes, got);
     if (memcmp(got, want, (size_t)pixels) != 0) {
       fprintf(stderr, "FAIL argmax of %d classes (%s): differs from the reference\n", classes,
@@ -571,7 +575,7 @@ static void test_blend(const mnv3_kernels *v) {
     random_weights(&k, &a);
     memcpy(want, frame, bytes);
     memcpy(got, frame, bytes);
-    mnv3_kernels_ref.blend_const(row_want, n, k, a);
+    mnv3_kernels_scalar.blend_const(row_want, n, k, a);
     v->blend_const(row_got, n, k, a);
     snprintf(what, sizeof what, "blend_const of %d bytes", n);
     expect_bytes(what, v, got, want, bytes);
@@ -580,7 +584,7 @@ static void test_blend(const mnv3_kernels *v) {
       random_weights(&keep[i], &add[i]);
     memcpy(want, frame, bytes);
     memcpy(got, frame, bytes);
-    mnv3_kernels_ref.blend_lines(row_want, keep, add, n);
+    mnv3_kernels_scalar.blend_lines(row_want, keep, add, n);
     v->blend_lines(row_got, keep, add, n);
     snprintf(what, sizeof what, "blend_lines of %d bytes", n);
     expect_bytes(what, v, got, want, bytes);
@@ -588,9 +592,9 @@ static void test_blend(const mnv3_kernels *v) {
     for (int kind = 0; kind < 4; kind++) {
       mask_bytes(row_got, n, kind);
       const int changes = v->count_changes(row_got, n);
-      if (changes != mnv3_kernels_ref.count_changes(row_got, n)) {
+      if (changes != mnv3_kernels_scalar.count_changes(row_got, n)) {
         fprintf(stderr, "FAIL count_changes of %d bytes, kind %d (%s): %d, reference %d\n", n,
-                kind, v->isa, changes, mnv3_kernels_ref.count_changes(row_got, n));
+                kind, v->isa, changes, mnv3_kernels_scalar.count_changes(row_got, n));
         failed++;
       } else {
         passed++;

@@ -149,7 +149,7 @@ main (int argc, char **argv)
       "framerate=30/1 ! mnv3classify name=c config=\"%s/classify.yaml\" "
       "threads=1 mode=batch top-k=1 post-messages=true ! "
       "mnv3segment name=s config=\"%s/segment.yaml\" threads=1 mode=batch "
-      "overlay=blend post-messages=true ! "
+      "overlay=true post-messages=true ! "
       "mnv3jsonsink name=sink location=\"%s\" sync=false", frames, models,
       models, json);
   /* A missing element gives a partial pipeline and an error. */

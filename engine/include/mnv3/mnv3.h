@@ -50,15 +50,14 @@ MNV3_API void mnv3_model_unref(mnv3_model *model);
 MNV3_API mnv3_task mnv3_model_task(const mnv3_model *model);
 /* e.g. "mobilenet_v3_small" */
 MNV3_API const char *mnv3_model_architecture(const mnv3_model *model);
-/* Classes as the user sees them (a TFLite "background" output is hidden). */
+/* Classes as the user sees them (a TFLite "background" output is hidden);
+ * every class id of the API is in [0, this). */
 MNV3_API int mnv3_model_num_classes(const mnv3_model *model);
 /* The label of a class, or NULL when the config names no labels. */
 MNV3_API const char *mnv3_model_label(const mnv3_model *model, int class_id);
 /* The network input size from the config's input.size. */
 MNV3_API void mnv3_model_input_size(const mnv3_model *model, int *height,
                                     int *width);
-/* Fraction of each image side kept by the centre crop (input.crop, 1.0 = all). */
-MNV3_API double mnv3_model_crop_fraction(const mnv3_model *model);
 /* A palette colour for a class (RGB), from the config or built in. */
 MNV3_API void mnv3_model_class_color(const mnv3_model *model, int class_id,
                                      uint8_t rgb[3]);
@@ -83,13 +82,14 @@ MNV3_API int mnv3_context_run_nchw(mnv3_context *ctx, const float *input,
                                    int batch, int height, int width,
                                    mnv3_error *error);
 
-/* Shape of the last output: batch, classes, and for segmentation the height
- * and width (1 x 1 for classification). */
+/* Shape of the last output: batch, channels, and for segmentation the height
+ * and width (1 x 1 for classification). `channels` counts every network
+ * output: for a TFLite model with a hidden background output it is
+ * mnv3_model_num_classes() + 1. */
 MNV3_API void mnv3_context_output_shape(const mnv3_context *ctx, int *batch,
-                                        int *classes, int *height, int *width);
-/* Copies the last output as NCHW float32 (batch*classes*height*width values),
- * exactly what the network computes (for a TFLite model with a background
- * output, that output is included: classes + 1 values per image). */
+                                        int *channels, int *height, int *width);
+/* Copies the last output as NCHW float32 (batch*channels*height*width
+ * values), exactly what the network computes, background output included. */
 MNV3_API size_t mnv3_context_output_size(const mnv3_context *ctx);
 MNV3_API void mnv3_context_read_output(const mnv3_context *ctx, float *dst);
 
@@ -154,10 +154,12 @@ typedef struct mnv3_class_score {
  * with softmax probabilities. Returns how many were written (<= k). */
 MNV3_API int mnv3_context_top_k(const mnv3_context *ctx, int index, int k,
                                 mnv3_class_score *out);
-/* Softmax probabilities of every user class of image `index` into
- * probs[num_classes]. */
-MNV3_API void mnv3_context_probabilities(const mnv3_context *ctx, int index,
-                                         float *probs);
+/* Softmax probabilities of every class of image `index` of the last
+ * classification into probs[mnv3_model_num_classes()]. Returns how many were
+ * written: that count, or 0 (probs untouched) when the last run was not a
+ * classification, index is out of range or probs is NULL. */
+MNV3_API int mnv3_context_probabilities(const mnv3_context *ctx, int index,
+                                        float *probs);
 
 /* The per-pixel argmax of the last segmentation of image `index`, as class
  * ids at network resolution (height x width bytes, row stride `stride`). */
@@ -177,23 +179,30 @@ MNV3_API void mnv3_context_class_mask(const mnv3_context *ctx, int index,
 MNV3_API int mnv3_context_set_mask_only(mnv3_context *ctx, int mask_only,
                                         mnv3_error *error);
 
-/* Blends a class mask onto the `dest` rectangle of a frame in place, scaling
- * it with nearest neighbour. colors holds RGB triplets for 256 classes; a
- * class whose enabled[class] is 0 is left untouched (enabled may be NULL).
- * alpha in [0, 1]; mask_only paints the colours opaquely instead. ctx NULL
- * (or a one-thread context): runs on the calling thread; otherwise the
- * frame's rows are split over the context's threads, with the same bytes
- * for any thread count. The context must not be running anything else
- * meanwhile (call it from the thread that runs the context). */
+/* A class mask to blend onto a frame, and how (mnv3_blend_mask). */
+typedef struct mnv3_blend {
+  const uint8_t *mask; /* class ids: mask_height rows of mask_width bytes */
+  int mask_width, mask_height;
+  int mask_stride;               /* bytes from one mask row to the next */
+  const uint8_t (*colors)[3];    /* RGB triplets for 256 classes */
+  const uint8_t *enabled;        /* 256 flags: a class whose flag is 0 is left
+                                    untouched; NULL enables every class */
+  float alpha;                   /* [0, 1]: 0 leaves the frame as it is, 1
+                                    paints the colours opaquely */
+} mnv3_blend;
+
+/* Blends blend->mask onto the `dest` rectangle of a frame in place (dest
+ * NULL: the whole frame), scaling it with nearest neighbour; `planes` are
+ * writable pointers to the frame's planes. ctx NULL (or a one-thread
+ * context): runs on the calling thread; otherwise the frame's rows are split
+ * over the context's threads, with the same bytes for any thread count. The
+ * context must not be running anything else meanwhile (call it from the
+ * thread that runs the context). */
 MNV3_API int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame,
                              uint8_t *const planes[3], const mnv3_rect *dest,
-                             const uint8_t *mask, int mask_width,
-                             int mask_height, int mask_stride,
-                             const uint8_t colors[256][3],
-                             const uint8_t *enabled, float alpha,
-                             int mask_only, mnv3_error *error);
+                             const mnv3_blend *blend, mnv3_error *error);
 
-/* Name of the instruction set the kernels use, e.g. "avx512". */
+/* Name of the instruction set the kernels use, e.g. "avx512bw". */
 MNV3_API const char *mnv3_isa_name(void);
 
 #ifdef __cplusplus

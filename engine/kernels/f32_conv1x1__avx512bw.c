@@ -1,5 +1,5 @@
-/* 1x1 convolution (GEMM) for avx512 (-mavx512f -mavx512bw). */
-#include "simd_avx512.h"
+/* 1x1 convolution (GEMM) for avx512bw (AVX-512 F and BW). */
+#include "simd_avx512bw.h"
 #include "kernels_isa.h"
 #define GEMM_MR 7
 #define GEMV_PANELS 4

@@ -1,5 +1,6 @@
-/* Plain C reference kernels: the twins every SIMD variant is tested
- * against, and the fallback on CPUs without one. Written for clarity. */
+/* The scalar variant: plain C reference kernels, the twins every SIMD
+ * variant is tested against, and the fallback on CPUs without one. Written
+ * for clarity. */
 #include "kernels.h"
 
 #include <string.h>
@@ -7,15 +8,15 @@
 /* Packed layout shared by the reference kernels: bias[out_c], then the
  * weights with the output channel fastest: [kh][kw][in_c][out_c] (depthwise:
  * [kh][kw][c]). */
-static size_t ref_packed_size(int out_c, int in_c, int kernel) {
+static size_t scalar_packed_size(int out_c, int in_c, int kernel) {
   return (size_t)out_c + (size_t)kernel * kernel * in_c * out_c;
 }
 
-static size_t ref_dw_packed_size(int out_c, int in_c, int kernel) {
+static size_t scalar_dw_packed_size(int out_c, int in_c, int kernel) {
   return (size_t)out_c + (size_t)kernel * kernel * out_c;
 }
 
-static void ref_pack(const float *weight, const float *bias, int out_c, int in_c,
+static void scalar_pack(const float *weight, const float *bias, int out_c, int in_c,
                      int kernel, float *dst) {
   memcpy(dst, bias, (size_t)out_c * sizeof *dst);
   float *w = dst + out_c;
@@ -27,9 +28,9 @@ static void ref_pack(const float *weight, const float *bias, int out_c, int in_c
               weight[(((size_t)o * in_c + i) * kernel + ky) * kernel + kx];
 }
 
-static void ref_dw_pack(const float *weight, const float *bias, int out_c,
+static void scalar_dw_pack(const float *weight, const float *bias, int out_c,
                         int in_c, int kernel, float *dst) {
-  ref_pack(weight, bias, out_c, 1, kernel, dst);
+  scalar_pack(weight, bias, out_c, 1, kernel, dst);
 }
 
 static inline float epilogue(const mnv3_conv_args *a, float v, size_t index) {
@@ -39,7 +40,7 @@ static inline float epilogue(const mnv3_conv_args *a, float v, size_t index) {
   return mnv3_activate(v, a->act, -INFINITY, INFINITY, a->post_lo, a->post_hi);
 }
 
-static void ref_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
+static void scalar_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
   const float *bias = a->packed, *w = a->packed + a->out_c;
   for (int oy = row_begin; oy < row_end; oy++)
     for (int ox = 0; ox < a->out_w; ox++) {
@@ -65,7 +66,7 @@ static void ref_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
     }
 }
 
-static void ref_depthwise(const mnv3_conv_args *a, int row_begin, int row_end) {
+static void scalar_depthwise(const mnv3_conv_args *a, int row_begin, int row_end) {
   const int c = a->out_c;
   const float *bias = a->packed, *w = a->packed + c;
   for (int oy = row_begin; oy < row_end; oy++)
@@ -90,7 +91,7 @@ static void ref_depthwise(const mnv3_conv_args *a, int row_begin, int row_end) {
     }
 }
 
-static void ref_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
+static void scalar_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
   const float *bias = a->packed, *w = a->packed + a->out_c;
   const size_t begin = (size_t)row_begin * a->out_w, end = (size_t)row_end * a->out_w;
   for (size_t p = begin; p < end; p++) {
@@ -107,8 +108,7 @@ static void ref_pointwise(const mnv3_conv_args *a, int row_begin, int row_end) {
   }
 }
 
-/* mnv3_global_pool_ref on a channel range (the table's form). */
-static void ref_global_pool(const float *in, int pixels, int channels, int c_begin,
+static void scalar_gavgpool(const float *in, int pixels, int channels, int c_begin,
                             int c_end, float *out, float post_lo, float post_hi) {
   for (int c = c_begin; c < c_end; c++) {
     double sum = 0.0;
@@ -118,39 +118,34 @@ static void ref_global_pool(const float *in, int pixels, int channels, int c_beg
   }
 }
 
-static const mnv3_conv_kernel ref_pointwise_kernel = {
-    "f32_conv1x1__ref", ref_packed_size, ref_pack, ref_pointwise, 0};
-static const mnv3_conv_kernel ref_depthwise_kernel = {
-    "f32_dwconv__ref", ref_dw_packed_size, ref_dw_pack, ref_depthwise, 0};
-static const mnv3_conv_kernel ref_dense_kernel = {
-    "f32_conv__ref", ref_packed_size, ref_pack, ref_dense, 0};
+/* channel_block 0 and no input_rows: the executor splits rows only and
+ * never fuses these with the step before. */
+static const mnv3_conv_kernel scalar_pointwise_kernel = {
+    .name = "f32_conv1x1__scalar", .packed_size = scalar_packed_size,
+    .pack = scalar_pack, .run = scalar_pointwise};
+static const mnv3_conv_kernel scalar_depthwise_kernel = {
+    .name = "f32_dwconv__scalar", .packed_size = scalar_dw_packed_size,
+    .pack = scalar_dw_pack, .run = scalar_depthwise};
+static const mnv3_conv_kernel scalar_dense_kernel = {
+    .name = "f32_conv__scalar", .packed_size = scalar_packed_size, .pack = scalar_pack,
+    .run = scalar_dense};
 
-const mnv3_kernels mnv3_kernels_ref = {
+const mnv3_kernels mnv3_kernels_scalar = {
     .isa = "scalar",
-    .pointwise = &ref_pointwise_kernel,
-    .depthwise = &ref_depthwise_kernel,
-    .dense = &ref_dense_kernel,
-    .global_pool = ref_global_pool,
-    .mul_channel = mnv3_mul_channel_ref,
-    .resize = mnv3_resize_bilinear_ref,
-    .yuv_resize = mnv3_u8_yuv_rgb_resize_ref,
-    .argmax = mnv3_f32_argmax_ref,
-    .blend_const = mnv3_u8_blend_const_ref,
-    .blend_lines = mnv3_u8_blend_lines_ref,
-    .count_changes = mnv3_u8_count_changes_ref,
+    .pointwise = &scalar_pointwise_kernel,
+    .depthwise = &scalar_depthwise_kernel,
+    .dense = &scalar_dense_kernel,
+    .gavgpool = scalar_gavgpool,
+    .vmulc = mnv3_f32_vmulc__scalar,
+    .resize = mnv3_f32_resize_bilinear__scalar,
+    .yuv_resize = mnv3_u8_yuv_rgb_resize__scalar,
+    .argmax = mnv3_f32_argmax__scalar,
+    .blend_const = mnv3_u8_blend_const__scalar,
+    .blend_lines = mnv3_u8_blend_lines__scalar,
+    .count_changes = mnv3_u8_count_changes__scalar,
 };
 
-void mnv3_global_pool_ref(const float *in, int pixels, int channels, float *out,
-                          float post_lo, float post_hi) {
-  for (int c = 0; c < channels; c++) {
-    double sum = 0.0;
-    for (int p = 0; p < pixels; p++)
-      sum += in[(size_t)p * channels + c];
-    out[c] = fminf(fmaxf((float)(sum / pixels), post_lo), post_hi);
-  }
-}
-
-void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
+void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,
                           int channels, float *out, float post_lo, float post_hi) {
   for (int p = 0; p < pixels; p++)
     for (int c = 0; c < channels; c++) {
@@ -159,7 +154,7 @@ void mnv3_mul_channel_ref(const float *in, const float *gate, int pixels,
     }
 }
 
-void mnv3_resize_bilinear_ref(const float *in, int in_h, int in_w, int channels,
+void mnv3_f32_resize_bilinear__scalar(const float *in, int in_h, int in_w, int channels,
                               float *out, int out_h, int out_w, int row_begin,
                               int row_end, int streaming) {
   (void)streaming; /* a hint for the SIMD variants */
@@ -203,7 +198,7 @@ static float yuv_plane(const mnv3_yuv_rows *rows, const uint8_t *const row[2], i
          rows->h1 * yuv_plane_row(row, 1, t0, t1, w0, w1);
 }
 
-void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin, int x_end,
+void mnv3_u8_yuv_rgb_resize__scalar(const mnv3_yuv_rows *rows, int x_begin, int x_end,
                                 float *dst) {
   const mnv3_yuv_coefs *k = rows->coefs;
   for (int x = x_begin; x < x_end; x++) {
@@ -221,7 +216,7 @@ void mnv3_u8_yuv_rgb_resize_ref(const mnv3_yuv_rows *rows, int x_begin, int x_en
 
 /* Branch-free (selects, not jumps): the winner is unpredictable, and
    mispredictions made this loop cost 12 ms at 512x1024. */
-void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t *out) {
+void mnv3_f32_argmax__scalar(const float *scores, int pixels, int channels, uint8_t *out) {
   for (int p = 0; p < pixels; p++) {
     const float *s = scores + (size_t)p * channels;
     float best_score = s[0];
@@ -235,18 +230,18 @@ void mnv3_f32_argmax_ref(const float *scores, int pixels, int channels, uint8_t 
   }
 }
 
-void mnv3_u8_blend_const_ref(uint8_t *p, int n, uint16_t keep, uint16_t add) {
+void mnv3_u8_blend_const__scalar(uint8_t *p, int n, uint16_t keep, uint16_t add) {
   for (int i = 0; i < n; i++)
     p[i] = (uint8_t)((uint16_t)(p[i] * keep + add) >> 8);
 }
 
-void mnv3_u8_blend_lines_ref(uint8_t *restrict p, const uint16_t *restrict keep,
+void mnv3_u8_blend_lines__scalar(uint8_t *restrict p, const uint16_t *restrict keep,
                              const uint16_t *restrict add, int n) {
   for (int i = 0; i < n; i++)
     p[i] = (uint8_t)((uint16_t)(p[i] * keep[i] + add[i]) >> 8);
 }
 
-int mnv3_u8_count_changes_ref(const uint8_t *p, int n) {
+int mnv3_u8_count_changes__scalar(const uint8_t *p, int n) {
   int changes = 0;
   for (int i = 1; i < n; i++)
     changes += p[i] != p[i - 1];

@@ -1,17 +1,10 @@
-/* mnv3 GStreamer plugin: what mnv3classify and mnv3segment share.
+/* mnv3 GStreamer plugin: GstMnv3Filter, the abstract base class of
+ * mnv3classify and mnv3segment (documented in gstmnv3filter.c).
  *
- * GstMnv3Filter is an abstract in-place GstVideoFilter that owns everything
- * the two elements have in common: the config/weights/threads/
- * inference-interval/post-messages properties, loading the model (through a
- * process-wide cache) and a context in start(), mapping the negotiated video
- * format to the engine's pixel format in set_info(), running the network every
- * Nth frame and posting element messages. It also owns live mode (skipping
- * inference on late frames), the LATENCY query and the statistics.
- * Subclasses only turn the network's output into a result and attach/draw
- * that result on every frame.
+ * SPDX-License-Identifier: Apache-2.0
  */
-#ifndef GST_MNV3_COMMON_H
-#define GST_MNV3_COMMON_H
+#ifndef GST_MNV3_FILTER_H
+#define GST_MNV3_FILTER_H
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -141,13 +134,6 @@ GstStructure *gst_mnv3_result_structure_new (const gchar * name,
 /* Appends a structure (taking ownership) to a GST_TYPE_ARRAY value. */
 void gst_mnv3_value_array_append_structure (GValue * array,
     GstStructure * structure);
-
-/* Process-wide model cache: elements with the same config and weights share
- * one loaded model. acquire() returns a borrowed pointer valid until
- * release(key); *key is set to a string the caller frees after release. */
-mnv3_model *gst_mnv3_model_cache_acquire (const gchar * config,
-    const gchar * weights, gchar ** key, GError ** error);
-void gst_mnv3_model_cache_release (const gchar * key);
 
 G_END_DECLS
 

@@ -1,6 +1,6 @@
 /* AArch64 NEON vector vocabulary for the kernel templates (*.inc.h). */
-#ifndef MNV3_SIMD_NEON_H
-#define MNV3_SIMD_NEON_H
+#ifndef MNV3_SIMD_NEONFMA_H
+#define MNV3_SIMD_NEONFMA_H
 
 #include <arm_neon.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 
 #define VW 4 /* floats per vector */
 #define VBYTES 16 /* bytes per vector */
-#define ISA_SUFFIX(name) name##__neon
-#define ISA_STR "neon"
+#define ISA_SUFFIX(name) name##__neonfma
+#define ISA_STR "neonfma"
 typedef float32x4_t vf;
 
 static inline vf vzero(void) { return vdupq_n_f32(0.0f); }

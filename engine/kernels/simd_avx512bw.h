@@ -1,15 +1,15 @@
 /* AVX-512 (F and BW) vector vocabulary for the kernel templates (*.inc.h).
  * Included only by files compiled with -mavx512f -mavx512bw -mavx2 -mfma. */
-#ifndef MNV3_SIMD_AVX512_H
-#define MNV3_SIMD_AVX512_H
+#ifndef MNV3_SIMD_AVX512BW_H
+#define MNV3_SIMD_AVX512BW_H
 
 #include <immintrin.h>
 #include <stdint.h>
 
 #define VW 16 /* floats per vector */
 #define VBYTES 64 /* bytes per vector (byte and word lanes: -mavx512bw) */
-#define ISA_SUFFIX(name) name##__avx512
-#define ISA_STR "avx512"
+#define ISA_SUFFIX(name) name##__avx512bw
+#define ISA_STR "avx512bw"
 typedef __m512 vf;
 
 static inline vf vzero(void) { return _mm512_setzero_ps(); }

@@ -1,17 +1,43 @@
-/* mnv3 GStreamer plugin: the shared base class and model cache.
+/* mnv3 GStreamer plugin: GstMnv3Filter, the base class of mnv3classify and
+ * mnv3segment.
  *
  * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * SECTION:gstmnv3filter
+ * @title: GstMnv3Filter
+ * @short_description: Base class for the mnv3 inference elements
+ *
+ * GstMnv3Filter is the abstract in-place #GstVideoFilter that mnv3classify
+ * and mnv3segment derive from. It owns everything the two have in common:
+ * the model properties (#GstMnv3Filter:config, #GstMnv3Filter:weights,
+ * #GstMnv3Filter:threads), loading the model (elements with the same config
+ * and weights share one) and creating an inference context when the element
+ * starts, switching models at a frame boundary when the config changes
+ * while playing, accepting every video format the engine reads, running the
+ * network every #GstMnv3Filter:inference-interval frames and posting the
+ * per-frame element messages (#GstMnv3Filter:post-messages). It also owns
+ * live mode (#GstMnv3Filter:mode: skipping inference on frames that would
+ * be late), its share of the LATENCY query and the statistics.
+ *
+ * A subclass sets the model task it runs and the name of its messages in
+ * #GstMnv3FilterClass, and implements read_result() (turn the network's
+ * output into a result) and apply_result() (attach and draw that result on
+ * every frame, fill the message), with prepare() and release() for the
+ * state it sizes for the model.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include "gstmnv3common.h"
+#include "gstmnv3filter.h"
+#include "gstmnv3filterlive.h"
+#include "gstmnv3modelcache.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_mnv3_filter_debug);
+GST_DEBUG_CATEGORY (gst_mnv3_filter_debug);
 #define GST_CAT_DEFAULT gst_mnv3_filter_debug
 
 /* The one place that says which GStreamer formats the engine reads. The pad
@@ -60,19 +86,6 @@ enum {
 #define DEFAULT_MODE GST_MNV3_FILTER_MODE_AUTO
 #define DEFAULT_STATS_INTERVAL 0
 
-#define STATS_MESSAGE_NAME "mnv3-stats"
-/* A new latency is announced when the estimate moves this much (relative)
- * from the one last reported, and at least LATENCY_MIN_CHANGE: smaller
- * changes are noise and each announcement makes the pipeline re-query. */
-#define LATENCY_CHANGE 0.2
-#define LATENCY_MIN_CHANGE (GST_MSECOND / 2)
-/* Weight of a new inference time in the moving average. */
-#define MEAN_WEIGHT 0.25
-/* Our latency is the longest of the recent inferences plus this share: a
- * frame that arrives a little late (scheduling, other elements) can still be
- * inferred in time instead of being skipped. */
-#define LATENCY_HEADROOM 0.25
-
 GType
 gst_mnv3_filter_mode_get_type (void)
 {
@@ -94,84 +107,6 @@ gst_mnv3_filter_mode_get_type (void)
 }
 
 G_DEFINE_ABSTRACT_TYPE (GstMnv3Filter, gst_mnv3_filter, GST_TYPE_VIDEO_FILTER);
-
-/* ---- model cache ------------------------------------------------------- */
-
-typedef struct {
-  mnv3_model *model;
-  guint users;
-} CacheEntry;
-
-static GMutex cache_lock;
-static GHashTable *cache;       /* key -> CacheEntry */
-
-static gchar *
-canonical_path (const gchar * path)
-{
-  /* A path that does not resolve is kept as given: loading it will fail with
-   * the engine's message naming it. */
-  char *real = realpath (path, NULL);
-  gchar *result = g_strdup (real ? real : path);
-  free (real);
-  return result;
-}
-
-mnv3_model *
-gst_mnv3_model_cache_acquire (const gchar * config, const gchar * weights,
-    gchar ** key, GError ** error)
-{
-  gchar *config_real = canonical_path (config);
-  gchar *weights_real = weights ? canonical_path (weights) : g_strdup ("");
-  gchar *k = g_strconcat (config_real, "\n", weights_real, NULL);
-  CacheEntry *entry;
-
-  g_free (config_real);
-  g_free (weights_real);
-
-  /* Loading under the lock makes a second element with the same config wait
-   * for the first load instead of loading the model twice. */
-  g_mutex_lock (&cache_lock);
-  if (!cache)
-    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  entry = g_hash_table_lookup (cache, k);
-  if (!entry) {
-    mnv3_error err = { {0} };
-    mnv3_model *model = mnv3_model_load (config, weights, &err);
-    if (!model) {
-      g_mutex_unlock (&cache_lock);
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "Could not load the model: %s", err.message);
-      g_free (k);
-      return NULL;
-    }
-    entry = g_new0 (CacheEntry, 1);
-    entry->model = model;
-    g_hash_table_insert (cache, g_strdup (k), entry);
-    GST_INFO ("loaded model %s (%s, %d classes)", config,
-        mnv3_model_architecture (model), mnv3_model_num_classes (model));
-  }
-  entry->users++;
-  g_mutex_unlock (&cache_lock);
-  *key = k;
-  return entry->model;
-}
-
-void
-gst_mnv3_model_cache_release (const gchar * key)
-{
-  CacheEntry *entry;
-
-  g_mutex_lock (&cache_lock);
-  entry = cache ? g_hash_table_lookup (cache, key) : NULL;
-  g_assert (entry != NULL);
-  if (--entry->users == 0) {
-    /* Nobody uses it any more: free the memory now rather than keeping every
-     * model a process ever used. */
-    mnv3_model_unref (entry->model);
-    g_hash_table_remove (cache, key);
-  }
-  g_mutex_unlock (&cache_lock);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -246,232 +181,15 @@ gst_mnv3_filter_wrap_frame (GstMnv3Filter * self, const GstVideoFrame * frame,
   }
 }
 
+/* Posts an error or warning: the user-facing text is the GError's message,
+ * `debug` (may be NULL) the details for developers. */
 static void
-post_gerror (GstMnv3Filter * self, GError * error, const gchar * debug)
+post_problem (GstMnv3Filter * self, GstMessageType type, const GError * error,
+    const gchar * debug)
 {
-  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-      error->domain, error->code, g_strdup (error->message),
-      debug ? g_strdup (debug) : NULL, __FILE__, GST_FUNCTION, __LINE__);
-}
-
-/* ---- live mode, latency and statistics -------------------------------- */
-
-/* Under the object lock. */
-static void
-update_live (GstMnv3Filter * self)
-{
-  gboolean live = self->mode == GST_MNV3_FILTER_MODE_LIVE
-      || (self->mode == GST_MNV3_FILTER_MODE_AUTO && self->upstream_live);
-  if (live != self->live)
-    GST_INFO_OBJECT (self, "%s mode", live ? "live" : "batch");
-  self->live = live;
-}
-
-static void
-reset_live_state (GstMnv3Filter * self)
-{
-  GST_OBJECT_LOCK (self);
-  self->upstream_live = FALSE;
-  update_live (self);
-  self->pipeline_latency = GST_CLOCK_TIME_NONE;
-  self->qos_earliest = GST_CLOCK_TIME_NONE;
-  self->reported_latency = 0;
-  self->mean_inference_ns = 0.0;
-  self->n_recent = 0;
-  self->next_recent = 0;
-  self->latency_estimate = 0;
-  self->frames_in = 0;
-  self->frames_inferred = 0;
-  self->frames_skipped = 0;
-  self->total_inference_ms = 0.0;
-  self->max_inference_ms = 0.0;
-  self->last_stats_post = g_get_monotonic_time ();
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-query_upstream_live (GstMnv3Filter * self)
-{
-  GstQuery *query = gst_query_new_latency ();
-  gboolean live;
-
-  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query)) {
-    gst_query_parse_latency (query, &live, NULL, NULL);
-    GST_OBJECT_LOCK (self);
-    self->upstream_live = live;
-    update_live (self);
-    GST_OBJECT_UNLOCK (self);
-  }
-  gst_query_unref (query);
-}
-
-/* Whether inferring on this buffer would make it late at the sink: it is
- * already behind what downstream's QoS says is too late, or now plus the
- * expected inference time is past the moment the sink renders it (running
- * time + the pipeline's latency). */
-static gboolean
-frame_is_late (GstMnv3Filter * self, GstBuffer * buffer, gdouble expected)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  GstClockTime pts = GST_BUFFER_PTS (buffer), running_time, latency, now;
-  GstClockTime qos_earliest, base_time;
-  GstClock *clock;
-
-  if (!GST_CLOCK_TIME_IS_VALID (pts) || trans->segment.format != GST_FORMAT_TIME)
-    return FALSE;
-  running_time = gst_segment_to_running_time (&trans->segment,
-      GST_FORMAT_TIME, pts);
-  if (!GST_CLOCK_TIME_IS_VALID (running_time))
-    return FALSE;
-
-  GST_OBJECT_LOCK (self);
-  qos_earliest = self->qos_earliest;
-  latency = GST_CLOCK_TIME_IS_VALID (self->pipeline_latency) ?
-      self->pipeline_latency : self->latency_estimate;
-  GST_OBJECT_UNLOCK (self);
-
-  if (GST_CLOCK_TIME_IS_VALID (qos_earliest) && running_time <= qos_earliest) {
-    GST_LOG_OBJECT (self, "skipping %" GST_TIME_FORMAT ": downstream is late "
-        "up to %" GST_TIME_FORMAT, GST_TIME_ARGS (running_time),
-        GST_TIME_ARGS (qos_earliest));
-    return TRUE;
-  }
-
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (!clock)
-    return FALSE;
-  base_time = gst_element_get_base_time (GST_ELEMENT (self));
-  now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
-  if (now < base_time)
-    return FALSE;
-  now -= base_time;
-
-  if ((gdouble) now + expected > (gdouble) (running_time + latency)) {
-    GST_LOG_OBJECT (self, "skipping %" GST_TIME_FORMAT ": now %"
-        GST_TIME_FORMAT " + inference %.1f ms is past the deadline %"
-        GST_TIME_FORMAT, GST_TIME_ARGS (running_time), GST_TIME_ARGS (now),
-        expected / 1e6, GST_TIME_ARGS (running_time + latency));
-    return TRUE;
-  }
-  return FALSE;
-}
-
-/* Live mode: whether to skip the inference this frame is due for.
- *
- * - The network cannot run more often than one inference time allows: with
- *   a 100 ms network and 30 fps, at most every 3rd frame (the budget).
- * - Past the budget, a frame is skipped when inferring it would make it
- *   late (frame_is_late()).
- * - But a result is never kept beyond twice the budget: when the element
- *   shares its streaming thread with a synchronising sink (no queue after
- *   it), every frame arrives late by construction, and inferring now and
- *   then beats never inferring. */
-static gboolean
-should_skip (GstMnv3Filter * self, GstBuffer * buffer)
-{
-  guint64 since = self->frame_number - self->result_frame, budget = 1;
-  gdouble expected;
-
-  GST_OBJECT_LOCK (self);
-  expected = self->mean_inference_ns;
-  GST_OBJECT_UNLOCK (self);
-
-  if (GST_CLOCK_TIME_IS_VALID (self->frame_duration)
-      && self->frame_duration > 0)
-    budget = MAX (1, (guint64) (expected / self->frame_duration + 0.999));
-  if (since < budget) {
-    GST_LOG_OBJECT (self, "skipping frame %" G_GUINT64_FORMAT ": the last "
-        "inference was %" G_GUINT64_FORMAT " frames ago and takes %.1f ms",
-        self->frame_number, since, expected / 1e6);
-    return TRUE;
-  }
-  return since < 2 * budget && frame_is_late (self, buffer, expected);
-}
-
-/* Accounts one inference that took `ns`, and tells the pipeline when our
- * latency changed enough for it to reconfigure. Under the object lock. */
-static void
-update_estimates (GstMnv3Filter * self, GstClockTime ns)
-{
-  GstClockTime peak = 0;
-
-  /* The first inference of a stream also pays for allocations and cold
-   * caches: it stands alone only until the second one. */
-  if (self->frames_inferred == 2) {
-    self->n_recent = 0;
-    self->next_recent = 0;
-  }
-  self->mean_inference_ns = self->n_recent == 0 ? (gdouble) ns :
-      (1.0 - MEAN_WEIGHT) * self->mean_inference_ns + MEAN_WEIGHT * ns;
-  self->recent_ns[self->next_recent] = ns;
-  self->next_recent = (self->next_recent + 1) % G_N_ELEMENTS (self->recent_ns);
-  self->n_recent = MIN (self->n_recent + 1, G_N_ELEMENTS (self->recent_ns));
-  for (guint i = 0; i < self->n_recent; i++)
-    peak = MAX (peak, self->recent_ns[i]);
-  self->latency_estimate = peak + (GstClockTime) (LATENCY_HEADROOM * peak);
-}
-
-static void
-record_inference (GstMnv3Filter * self, GstClockTime ns)
-{
-  gdouble ms = ns / 1e6;
-  GstClockTime reported, estimate;
-  gboolean announce;
-
-  GST_OBJECT_LOCK (self);
-  self->frames_inferred++;
-  self->total_inference_ms += ms;
-  self->max_inference_ms = MAX (self->max_inference_ms, ms);
-  update_estimates (self, ns);
-  reported = self->reported_latency;
-  estimate = self->latency_estimate;
-  /* Latency only matters to live pipelines. */
-  announce = (self->live || self->upstream_live)
-      && ABS (GST_CLOCK_DIFF (reported, estimate)) >
-      MAX (LATENCY_CHANGE * reported, LATENCY_MIN_CHANGE);
-  if (announce)
-    /* Not announced again until the pipeline has asked. */
-    self->reported_latency = estimate;
-  GST_OBJECT_UNLOCK (self);
-
-  if (announce) {
-    GST_INFO_OBJECT (self, "inference latency now %" GST_TIME_FORMAT
-        " (was %" GST_TIME_FORMAT ")", GST_TIME_ARGS (estimate),
-        GST_TIME_ARGS (reported));
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_latency (GST_OBJECT (self)));
-  }
-}
-
-/* Posts the mnv3-stats message when stats-interval seconds have passed since
- * the last one (or now, when `force`, for the totals at EOS). */
-static void
-maybe_post_stats (GstMnv3Filter * self, gboolean force)
-{
-  gint64 now = g_get_monotonic_time ();
-  GstStructure *s;
-
-  GST_OBJECT_LOCK (self);
-  if (self->stats_interval == 0 || (!force && now - self->last_stats_post <
-          (gint64) self->stats_interval * G_USEC_PER_SEC)) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  self->last_stats_post = now;
-  s = gst_structure_new (STATS_MESSAGE_NAME,
-      "frames-in", G_TYPE_UINT64, self->frames_in,
-      "frames-inferred", G_TYPE_UINT64, self->frames_inferred,
-      "frames-skipped", G_TYPE_UINT64, self->frames_skipped,
-      "mean-inference-ms", G_TYPE_DOUBLE, self->frames_inferred ?
-      self->total_inference_ms / self->frames_inferred : 0.0,
-      "max-inference-ms", G_TYPE_DOUBLE, self->max_inference_ms,
-      "latency-ms", G_TYPE_DOUBLE, self->latency_estimate / 1e6,
-      "live", G_TYPE_BOOLEAN, self->live,
-      "eos", G_TYPE_BOOLEAN, force, NULL);
-  GST_OBJECT_UNLOCK (self);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
+  gst_element_message_full (GST_ELEMENT (self), type, error->domain,
+      error->code, g_strdup (error->message), g_strdup (debug), __FILE__,
+      GST_FUNCTION, __LINE__);
 }
 
 /* ---- GstBaseTransform / GstVideoFilter --------------------------------- */
@@ -505,67 +223,87 @@ release_model (GstMnv3Filter * self)
   }
 }
 
+/* Loads (through the cache) the model of `config` and `weights`, checks that
+ * it has the subclass's task and creates a context for it: the one way
+ * start() and reload_model() get a model. On failure, `error` has the
+ * user-facing message and *debug the engine's details (or NULL). */
+static gboolean
+open_model (GstMnv3Filter * self, const gchar * config, const gchar * weights,
+    gint threads, mnv3_model ** model, mnv3_context ** context, gchar ** key,
+    GError ** error, gchar ** debug)
+{
+  GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
+  mnv3_error err = { {0} };
+
+  *model = NULL;
+  *context = NULL;
+  *key = NULL;
+  *debug = NULL;
+  if (!config || !*config) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "No model configuration: set the 'config' property to a model YAML "
+        "file (see the configs/ folder).");
+    return FALSE;
+  }
+  *model = gst_mnv3_model_cache_acquire (config, weights, key, &err);
+  if (!*model) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Could not load the model of %s.", config);
+    *debug = g_strdup (err.message);
+    return FALSE;
+  }
+  if (mnv3_model_task (*model) != klass->task) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "%s describes a %s model (%s), which %s cannot run: use %s instead.",
+        config, klass->task == MNV3_TASK_CLASSIFY ? "segmentation" :
+        "classification", mnv3_model_architecture (*model),
+        GST_ELEMENT_NAME (self), klass->task == MNV3_TASK_CLASSIFY ?
+        "mnv3segment" : "mnv3classify");
+  } else if (!(*context = mnv3_context_new (*model, threads, &err))) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
+        "Could not create an inference context.");
+    *debug = g_strdup (err.message);
+  } else {
+    return TRUE;
+  }
+  gst_mnv3_model_cache_release (*key);
+  g_clear_pointer (key, g_free);
+  *model = NULL;
+  return FALSE;
+}
+
 static gboolean
 gst_mnv3_filter_start (GstBaseTransform * trans)
 {
   GstMnv3Filter *self = GST_MNV3_FILTER (trans);
   GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
-  gchar *config, *weights;
+  gchar *config, *weights, *debug = NULL;
   gint threads;
   GError *error = NULL;
-  mnv3_error err = { {0} };
 
   copy_model_settings (self, &config, &weights, &threads);
 
-  if (!config || !*config) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "No model configuration: set the 'config' property to a model YAML "
-        "file (see the configs/ folder).");
-    goto failed;
+  if (!open_model (self, config, weights, threads, &self->model,
+          &self->context, &self->cache_key, &error, &debug)
+      || (klass->prepare && !klass->prepare (self, &error))) {
+    post_problem (self, GST_MESSAGE_ERROR, error, debug);
+    g_clear_error (&error);
+    g_free (debug);
+    g_free (config);
+    g_free (weights);
+    /* stop() is not called when start() fails. */
+    release_model (self);
+    return FALSE;
   }
-
-  self->model = gst_mnv3_model_cache_acquire (config, weights,
-      &self->cache_key, &error);
-  if (!self->model)
-    goto failed;
-
-  if (mnv3_model_task (self->model) != klass->task) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "%s describes a %s model (%s), which %s cannot run: use %s instead.",
-        config, klass->task == MNV3_TASK_CLASSIFY ? "segmentation" :
-        "classification", mnv3_model_architecture (self->model),
-        GST_ELEMENT_NAME (self), klass->task == MNV3_TASK_CLASSIFY ?
-        "mnv3segment" : "mnv3classify");
-    goto failed;
-  }
-
-  self->context = mnv3_context_new (self->model, threads, &err);
-  if (!self->context) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
-        "Could not create an inference context: %s", err.message);
-    goto failed;
-  }
-
-  if (klass->prepare && !klass->prepare (self, &error))
-    goto failed;
 
   self->frame_number = 0;
   self->have_result = FALSE;
-  reset_live_state (self);
+  gst_mnv3_filter_reset_live_state (self);
   GST_INFO_OBJECT (self, "model %s ready (%s kernels)", config,
       mnv3_isa_name ());
   g_free (config);
   g_free (weights);
   return TRUE;
-
-failed:
-  post_gerror (self, error, config ? config : NULL);
-  g_clear_error (&error);
-  g_free (config);
-  g_free (weights);
-  /* stop() is not called when start() fails. */
-  release_model (self);
-  return FALSE;
 }
 
 static gboolean
@@ -601,7 +339,7 @@ gst_mnv3_filter_set_info (GstVideoFilter * filter, GstCaps * incaps,
       GST_VIDEO_INFO_FPS_N (in_info)) : GST_CLOCK_TIME_NONE;
   /* The source is linked and has its caps now, so it can say whether it is
    * live; the pipeline's LATENCY queries keep this up to date later. */
-  query_upstream_live (self);
+  gst_mnv3_filter_query_upstream_live (self);
   GST_DEBUG_OBJECT (self, "negotiated %s %dx%d", GST_VIDEO_INFO_NAME (in_info),
       GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
   return TRUE;
@@ -618,39 +356,28 @@ static gboolean
 reload_model (GstMnv3Filter * self)
 {
   GstMnv3FilterClass *klass = GST_MNV3_FILTER_GET_CLASS (self);
-  gchar *config, *weights, *key = NULL;
+  gchar *config, *weights, *key, *debug;
   gint threads;
   mnv3_model *model;
-  mnv3_context *context = NULL;
+  mnv3_context *context;
   mnv3_model *old_model = self->model;
   mnv3_context *old_context = self->context;
   gchar *old_key = self->cache_key;
   GError *error = NULL;
-  mnv3_error err = { {0} };
   gboolean ok = TRUE;
 
   copy_model_settings (self, &config, &weights, &threads);
 
-  if (!config || !*config) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The 'config' property was cleared");
-    goto refused;
-  }
-  model = gst_mnv3_model_cache_acquire (config, weights, &key, &error);
-  if (!model)
-    goto refused;
-  if (mnv3_model_task (model) != klass->task) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "%s describes a %s model, which %s cannot run", config,
-        klass->task == MNV3_TASK_CLASSIFY ? "segmentation" : "classification",
-        GST_ELEMENT_NAME (self));
-    goto refused_release;
-  }
-  context = mnv3_context_new (model, threads, &err);
-  if (!context) {
-    g_set_error (&error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
-        "Could not create an inference context: %s", err.message);
-    goto refused_release;
+  if (!open_model (self, config, weights, threads, &model, &context, &key,
+          &error, &debug)) {
+    g_prefix_error (&error, "Not switching models, keeping the previous "
+        "one: ");
+    post_problem (self, GST_MESSAGE_WARNING, error, debug);
+    g_clear_error (&error);
+    g_free (debug);
+    g_free (config);
+    g_free (weights);
+    return TRUE;
   }
 
   /* Switch: the subclass state is sized for the model, so it is rebuilt. */
@@ -670,14 +397,14 @@ reload_model (GstMnv3Filter * self)
     old_context = context;
     old_key = key;
     if (klass->prepare && !klass->prepare (self, NULL)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not switch to "
-              "the model of %s (%s), nor go back to the previous one.",
-              config, error->message), (NULL));
+      g_prefix_error (&error, "Could not switch to the model of %s, nor go "
+          "back to the previous one: ", config);
+      post_problem (self, GST_MESSAGE_ERROR, error, NULL);
       ok = FALSE;
     } else {
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to "
-              "the model of %s: %s. Keeping the previous model.", config,
-              error->message), (NULL));
+      g_prefix_error (&error, "Not switching models, keeping the previous "
+          "one: ");
+      post_problem (self, GST_MESSAGE_WARNING, error, NULL);
     }
   } else {
     GST_INFO_OBJECT (self, "switched to the model of %s", config);
@@ -691,18 +418,6 @@ reload_model (GstMnv3Filter * self)
   g_free (config);
   g_free (weights);
   return ok;
-
-refused_release:
-  gst_mnv3_model_cache_release (key);
-  g_free (key);
-refused:
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Not switching to the new "
-          "config %s: %s. Keeping the previous model.",
-          config ? config : "(none)", error->message), (NULL));
-  g_clear_error (&error);
-  g_free (config);
-  g_free (weights);
-  return TRUE;
 }
 
 static GstFlowReturn
@@ -731,7 +446,7 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
       || self->frame_number - self->result_frame >= interval;
   /* Without a result there is nothing to re-attach: the first frame is
    * always inferred. */
-  if (infer && live && self->have_result && should_skip (self,
+  if (infer && live && self->have_result && gst_mnv3_filter_should_skip (self,
           frame->buffer)) {
     infer = FALSE;
     skipped = TRUE;
@@ -746,15 +461,15 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     gst_mnv3_filter_wrap_frame (self, frame, &input, planes);
     if (mnv3_context_set_frame (self->context, 0, &input, NULL, &err) != 0
         || mnv3_context_run (self->context, 1, &err) != 0) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed: %s",
-              err.message), (NULL));
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed."),
+          ("%s", err.message));
       return GST_FLOW_ERROR;
     }
     klass->read_result (self, frame);
     self->have_result = TRUE;
     self->result_frame = self->frame_number;
     took = (g_get_monotonic_time () - begin) * GST_USECOND;
-    record_inference (self, took);
+    gst_mnv3_filter_record_inference (self, took);
   }
 
   GST_OBJECT_LOCK (self);
@@ -784,7 +499,7 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self), message));
   self->frame_number++;
-  maybe_post_stats (self, FALSE);
+  gst_mnv3_filter_maybe_post_stats (self, FALSE);
   return GST_FLOW_OK;
 }
 
@@ -809,7 +524,7 @@ gst_mnv3_filter_query (GstBaseTransform * trans, GstPadDirection direction,
 
   GST_OBJECT_LOCK (self);
   self->upstream_live = live;
-  update_live (self);
+  gst_mnv3_filter_update_live (self);
   ours = self->latency_estimate;
   self->reported_latency = ours;
   GST_OBJECT_UNLOCK (self);
@@ -877,7 +592,7 @@ gst_mnv3_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     case GST_EVENT_EOS:
       /* The totals of a finished stream, whatever the period. */
-      maybe_post_stats (self, TRUE);
+      gst_mnv3_filter_maybe_post_stats (self, TRUE);
       break;
     default:
       break;
@@ -920,7 +635,7 @@ gst_mnv3_filter_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MODE:
       self->mode = g_value_get_enum (value);
-      update_live (self);
+      gst_mnv3_filter_update_live (self);
       break;
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
@@ -1014,21 +729,37 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
   gobject_class->get_property = gst_mnv3_filter_get_property;
   gobject_class->finalize = gst_mnv3_filter_finalize;
 
+  /**
+   * GstMnv3Filter:config:
+   *
+   * Path of the model's YAML config: architecture, weights, labels, input
+   * size and normalisation (see the configs/ folder).
+   *
+   * Set while playing, the new model is loaded and replaces the current one
+   * at the next frame boundary, so that every frame is inferred by one whole
+   * model; a config that cannot be loaded is refused with a warning message
+   * and the current model is kept.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_CONFIG,
       g_param_spec_string ("config", "Config",
-          "Path of the model's YAML config (architecture, weights, labels, "
-          "input size and normalisation). Set while playing, the new model "
-          "is loaded and replaces the current one at the next frame "
-          "boundary (every frame is inferred by one whole model); a config "
-          "that cannot be loaded is refused with a warning message and the "
-          "current model is kept", NULL,
+          "Path of the model's YAML config (see the configs/ folder)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:weights:
+   *
+   * Weights file (.safetensors or .tflite) to use instead of the config's
+   * model.weights; empty or NULL uses the config's. Set while playing, it is
+   * switched to at the next frame boundary like #GstMnv3Filter:config.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_WEIGHTS,
       g_param_spec_string ("weights", "Weights",
-          "Weights file (.safetensors or .tflite) to use instead of the "
-          "config's model.weights; empty = the config's. Set while playing, "
-          "it is switched to at the next frame boundary like 'config'", NULL,
+          "Weights file (.safetensors or .tflite) instead of the config's; "
+          "empty = the config's", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -1042,6 +773,8 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
    * per thread count, and its workers sleep between frames. N > 0 always
    * uses N threads; elements that ask for the same N take turns on the
    * pool. Results are bitwise the same either way.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
@@ -1051,63 +784,141 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
           0, 1024, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstMnv3Filter:inference-interval:
+   *
+   * Runs the network on every Nth frame. The frames in between carry the
+   * last result, marked stale, with the number of the frame it was computed
+   * on (`inference_frame`).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval",
-          "Run the network on every Nth frame; frames in between carry the "
-          "last result marked stale", 1, G_MAXINT, DEFAULT_INFERENCE_INTERVAL,
+          "Run the network on every Nth frame; the others carry the last "
+          "result marked stale", 1, G_MAXINT, DEFAULT_INFERENCE_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:post-messages:
+   *
+   * Posts an element message with the result of every frame on the bus
+   * (named "mnv3-classification" or "mnv3-segmentation", see the elements).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post an element message with the result of every frame on the bus",
           DEFAULT_POST_MESSAGES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:mode:
+   *
+   * Whether late frames may skip inference.
+   *
+   * live: when inferring a frame would make it late at the sink, inference
+   * is skipped and the frame carries the last result marked stale (frames
+   * are never dropped). batch: every frame is inferred (by
+   * #GstMnv3Filter:inference-interval), however late. auto: live when the
+   * upstream source is live (as its answer to the LATENCY query says),
+   * batch otherwise.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
-          "live: when inferring a frame would make it late at the sink, skip "
-          "inference and attach the last result marked stale (frames are "
-          "never dropped); batch: infer every frame however late; auto: live "
-          "when the upstream source is live (LATENCY query), batch otherwise",
+          "Whether late frames skip inference (live), never do (batch), or "
+          "live with a live source (auto)",
           GST_TYPE_MNV3_FILTER_MODE, DEFAULT_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:stats-interval:
+   *
+   * Posts an element message named "mnv3-stats" every N seconds, and at end
+   * of stream, with the statistics: `frames-in`, `frames-inferred`,
+   * `frames-skipped` (guint64), `mean-inference-ms`, `max-inference-ms`,
+   * `latency-ms` (double), `live` and `eos` (boolean). 0 posts none.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
       g_param_spec_uint ("stats-interval", "Statistics interval",
-          "Post an element message \"" STATS_MESSAGE_NAME "\" with the "
-          "statistics (frames-in, frames-inferred, frames-skipped, "
-          "mean-inference-ms, max-inference-ms, latency-ms, live, eos) every "
-          "N seconds and at end of stream (0 = never)", 0, 3600,
-          DEFAULT_STATS_INTERVAL,
+          "Post a \"" STATS_MESSAGE_NAME "\" message every N seconds and at "
+          "end of stream (0 = never)", 0, 3600, DEFAULT_STATS_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3Filter:live:
+   *
+   * Whether the element runs in live mode now: #GstMnv3Filter:mode is live,
+   * or auto with a live upstream.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LIVE,
       g_param_spec_boolean ("live", "Live",
-          "Whether the element runs in live mode now (mode=live, or "
-          "mode=auto with a live upstream)", FALSE,
+          "Whether the element runs in live mode now", FALSE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-in:
+   *
+   * Frames received since the element started.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_IN,
       g_param_spec_uint64 ("frames-in", "Frames in",
           "Frames received since the element started", 0, G_MAXUINT64, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-inferred:
+   *
+   * Frames the network ran on since the element started.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_INFERRED,
       g_param_spec_uint64 ("frames-inferred", "Frames inferred",
           "Frames the network ran on since the element started", 0,
           G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:frames-skipped:
+   *
+   * Frames that were due for inference but would have been late (live
+   * mode), and got the last result marked stale instead. Frames left out by
+   * #GstMnv3Filter:inference-interval are not counted.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
       g_param_spec_uint64 ("frames-skipped", "Frames skipped",
-          "Frames that would have been inferred but were late (live mode), "
-          "and got the last result marked stale; frames left out by "
-          "inference-interval are not counted", 0, G_MAXUINT64, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          "Frames whose inference live mode skipped because they were late",
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:mean-inference-ms:
+   *
+   * Mean time of one inference since the element started, in milliseconds:
+   * input preparation, network and reading the result.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
       g_param_spec_double ("mean-inference-ms", "Mean inference time",
-          "Mean time of one inference (input preparation, network and "
-          "result), in milliseconds, since the element started", 0.0,
+          "Mean time of one inference since the element started, in ms", 0.0,
           G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:max-inference-ms:
+   *
+   * Longest inference since the element started, in milliseconds.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_INFERENCE_MS,
       g_param_spec_double ("max-inference-ms", "Max inference time",
-          "Longest inference, in milliseconds, since the element started",
+          "Longest inference since the element started, in ms",
           0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   for (guint i = 0; i < G_N_ELEMENTS (format_map); i++)
@@ -1144,6 +955,6 @@ gst_mnv3_filter_init (GstMnv3Filter * self)
   self->qos_earliest = GST_CLOCK_TIME_NONE;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter drops late frames on QoS; we never drop a frame: live
-   * mode skips inference on it instead (see frame_is_late()). */
+   * mode skips inference on it instead (see gstmnv3filterlive.c). */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }

@@ -1,0 +1,4 @@
+/* Global average pool for neonfma (AArch64 NEON with FMA). */
+#include "simd_neonfma.h"
+#include "kernels_isa.h"
+#include "f32_gavgpool.inc.h"

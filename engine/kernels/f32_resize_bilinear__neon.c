@@ -1,4 +1,0 @@
-/* Bilinear resize for neon (aarch64 only). */
-#include "simd_neon.h"
-#include "kernels_isa.h"
-#include "f32_resize_bilinear.inc.h"

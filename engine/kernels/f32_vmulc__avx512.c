@@ -1,4 +1,0 @@
-/* Per-channel gate multiply for avx512 (-mavx512f -mavx512bw). */
-#include "simd_avx512.h"
-#include "kernels_isa.h"
-#include "f32_vmulc.inc.h"

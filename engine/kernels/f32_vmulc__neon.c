@@ -1,4 +1,0 @@
-/* Per-channel gate multiply for neon (aarch64 only). */
-#include "simd_neon.h"
-#include "kernels_isa.h"
-#include "f32_vmulc.inc.h"

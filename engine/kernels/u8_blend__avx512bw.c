@@ -1,0 +1,4 @@
+/* Mask blending byte loops for avx512bw (AVX-512 F and BW). */
+#include "simd_avx512bw.h"
+#include "kernels_isa.h"
+#include "u8_blend.inc.h"
