@@ -5,7 +5,10 @@
  *          (only a worker leaving with nothing to do can be, for a moment);
  *   write  the task, the counters reset;
  *   open   seq becomes even and new; sleeping workers are woken;
- *   work   every thread claims tasks from `next` until none are left;
+ *   work   every thread runs the tasks of its own share (the same share of
+ *          each region, so a thread keeps working on the rows whose
+ *          activations its caches hold), then takes tasks from the end of
+ *          the shares of threads that are late or slower;
  *   wait   until `done` counts every task, spinning briefly, then asleep.
  * A worker joins a region by counting itself `inside` and then checking
  * that seq has not moved on: the caller never writes a task while a worker
@@ -19,7 +22,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdalign.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,21 +51,37 @@ typedef struct region {
   unsigned flags;
 } region;
 
+/* One thread's share of a region's tasks: it runs them from the front,
+   others take them from the back; `left` decides who gets each one. */
+typedef struct share {
+  alignas(64) _Atomic size_t front, back; /* [front, back) */
+  _Atomic size_t left;
+} share;
+
+typedef struct worker {
+  mnv3_workers *pool;
+  int index; /* its share; the caller's is 0 */
+  pthread_t id;
+} worker;
+
 struct mnv3_workers {
   int threads;
   int refs; /* under registry_lock */
-  pthread_t *ids;
-  int started; /* threads created */
+  worker *workers; /* threads - 1 */
+  int started;     /* threads created */
+  share *shares;   /* threads */
   pthread_mutex_t lease;
 
-  region current;               /* written only while seq is odd and nobody is inside */
-  _Atomic uint32_t seq;         /* futex: even = a region is open (or idle), odd = closed */
-  _Atomic uint32_t inside;      /* workers that joined the current region */
-  _Atomic size_t next;          /* the next unclaimed task */
-  _Atomic uint32_t done;        /* futex: tasks finished */
-  _Atomic uint32_t caller_asleep;
-  _Atomic uint32_t sleepers;    /* workers asleep on seq */
+  /* A cache line each for what the caller writes once a region (seq and
+     the task, read together) and what the threads update once a region:
+     finishing does not evict the line that a waiting thread reads. */
+  alignas(64) _Atomic uint32_t seq; /* futex: even = a region is open (or idle), odd = closed */
+  _Atomic uint32_t sleepers;        /* workers asleep on seq */
   _Atomic int shutdown;
+  region current; /* written only while seq is odd and nobody is inside */
+  alignas(64) _Atomic uint32_t done; /* futex: tasks finished */
+  _Atomic uint32_t caller_asleep;
+  alignas(64) _Atomic uint32_t inside; /* workers that joined the current region */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -159,17 +180,36 @@ static void run_task(const region *r, size_t t) {
   }
 }
 
-/* Claims and runs tasks until none are left. */
-static void run_tasks(mnv3_workers *w, const region *r) {
+/* Takes one task of a share, if any is left. */
+static int take(share *s) {
+  size_t left = atomic_load(&s->left);
+  while (left > 0)
+    if (atomic_compare_exchange_weak(&s->left, &left, left - 1))
+      return 1;
+  return 0;
+}
+
+/* Runs the tasks of share `self`, then whatever is left of the others. */
+static void run_tasks(mnv3_workers *w, const region *r, int self) {
   const fp_mode saved = r->flags & MNV3_FLUSH_DENORMALS ? flush_denormals() : (fp_mode){0};
-  for (;;) {
-    const size_t t = atomic_fetch_add(&w->next, 1);
-    if (t >= r->tasks)
-      break;
+  uint32_t ran = 0;
+  for (share *own = &w->shares[self]; take(own); ran++)
+    run_task(r, atomic_fetch_add(&own->front, 1));
+  for (int i = 1; i < w->threads; i++)
+    for (share *other = &w->shares[(self + i) % w->threads]; take(other); ran++)
+      run_task(r, atomic_fetch_sub(&other->back, 1) - 1);
+  if (r->flags & MNV3_FLUSH_DENORMALS)
+    restore_fp_mode(saved);
+  if (ran && atomic_fetch_add(&w->done, ran) + ran == r->tasks &&
+      atomic_load(&w->caller_asleep))
+    futex_wake(&w->done, 1);
+}
+
+/* Every task on the calling thread. */
+static void run_alone(const region *r) {
+  const fp_mode saved = r->flags & MNV3_FLUSH_DENORMALS ? flush_denormals() : (fp_mode){0};
+  for (size_t t = 0; t < r->tasks; t++)
     run_task(r, t);
-    if (atomic_fetch_add(&w->done, 1) + 1 == r->tasks && atomic_load(&w->caller_asleep))
-      futex_wake(&w->done, 1);
-  }
   if (r->flags & MNV3_FLUSH_DENORMALS)
     restore_fp_mode(saved);
 }
@@ -180,7 +220,8 @@ static int is_new_region(uint32_t seq, uint32_t handled) {
 }
 
 static void *worker_main(void *arg) {
-  mnv3_workers *w = arg;
+  const worker *self = arg;
+  mnv3_workers *w = self->pool;
   uint32_t handled = atomic_load(&w->seq);
   for (;;) {
     /* Spin through the caller's brief closed state too: sleeping there
@@ -206,7 +247,7 @@ static void *worker_main(void *arg) {
     atomic_fetch_add(&w->inside, 1);
     if (atomic_load(&w->seq) == seq) {
       const region r = w->current;
-      run_tasks(w, &r);
+      run_tasks(w, &r, self->index);
     }
     handled = seq;
     atomic_fetch_sub(&w->inside, 1);
@@ -215,8 +256,7 @@ static void *worker_main(void *arg) {
 
 static void run_region(mnv3_workers *w, const region *r) {
   if (!w || w->threads <= 1 || r->tasks <= 1) {
-    mnv3_workers direct = {0}; /* counters only: no thread can see it */
-    run_tasks(&direct, r);
+    run_alone(r);
     return;
   }
   atomic_fetch_add(&w->seq, 1); /* closed */
@@ -225,12 +265,18 @@ static void run_region(mnv3_workers *w, const region *r) {
   while (spin_until_equal(&w->inside, 0) != 0)
     sched_yield();
   w->current = *r;
-  atomic_store(&w->next, 0);
+  for (int i = 0; i < w->threads; i++) {
+    const size_t front = r->tasks * (size_t)i / (size_t)w->threads;
+    const size_t back = r->tasks * (size_t)(i + 1) / (size_t)w->threads;
+    atomic_store(&w->shares[i].front, front);
+    atomic_store(&w->shares[i].back, back);
+    atomic_store(&w->shares[i].left, back - front);
+  }
   atomic_store(&w->done, 0);
   atomic_fetch_add(&w->seq, 1); /* open */
   if (atomic_load(&w->sleepers))
     futex_wake(&w->seq, INT_MAX);
-  run_tasks(w, r);
+  run_tasks(w, r, 0);
   const uint32_t total = (uint32_t)r->tasks;
   uint32_t done = spin_until_equal(&w->done, total);
   while (done != total) {
@@ -291,32 +337,43 @@ static void destroy(mnv3_workers *w) {
   atomic_fetch_add(&w->seq, 2);
   futex_wake(&w->seq, INT_MAX);
   for (int i = 0; i < w->started; i++)
-    pthread_join(w->ids[i], NULL);
+    pthread_join(w->workers[i].id, NULL);
   pthread_mutex_destroy(&w->lease);
-  free(w->ids);
+  free(w->workers);
+  free(w->shares);
   free(w);
 }
 
 static mnv3_workers *create(int threads, mnv3_error *error) {
-  mnv3_workers *w = calloc(1, sizeof *w);
-  if (w)
-    w->ids = calloc((size_t)threads, sizeof *w->ids);
-  if (!w || !w->ids) {
+  mnv3_workers *w = aligned_alloc(64, (sizeof *w + 63) / 64 * 64);
+  if (w) {
+    memset(w, 0, sizeof *w);
+    w->workers = calloc((size_t)threads, sizeof *w->workers);
+    w->shares = aligned_alloc(64, (size_t)threads * sizeof *w->shares);
+  }
+  if (!w || !w->workers || !w->shares) {
+    if (w) {
+      free(w->workers);
+      free(w->shares);
+    }
     free(w);
     mnv3_fail(error, "out of memory creating %d worker threads", threads);
     return NULL;
   }
   w->threads = threads;
   pthread_mutex_init(&w->lease, NULL);
+  memset(w->shares, 0, (size_t)threads * sizeof *w->shares);
   for (; w->started < threads - 1; w->started++) {
-    const int rc = pthread_create(&w->ids[w->started], NULL, worker_main, w);
+    worker *k = &w->workers[w->started];
+    *k = (worker){.pool = w, .index = w->started + 1};
+    const int rc = pthread_create(&k->id, NULL, worker_main, k);
     if (rc != 0) {
       destroy(w);
       mnv3_fail(error, "cannot start worker thread %d of %d (error %d); lower the "
                 "thread count", w->started + 1, threads - 1, rc);
       return NULL;
     }
-    pthread_setname_np(w->ids[w->started], "mnv3-worker");
+    pthread_setname_np(k->id, "mnv3-worker");
   }
   return w;
 }
