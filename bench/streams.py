@@ -26,9 +26,10 @@ rounds; "vs 1" is threads=1's time over this setting's (the throughput
 ratio: above 1 is faster than one thread).
 
   live-8       8 live 1280x720 30 fps streams (videotestsrc is-live=true,
-               300 frames each) in one process, MobileNetV3-Small, mode=live:
-               frames inferred per stream (min/max against the mean), and
-               whether every frame reached its sink.
+               300 frames each) in one process, mode=live, with each
+               workload's model (Small; Large, which cannot keep up): frames
+               inferred per stream (min/max against the mean), and whether
+               every frame reached its sink.
 
   /usr/bin/python3 bench/streams.py [--build base=../base/build/gst] \\
       [--build new=build/gst] [--rounds 3] [--only alone,procs-4] [--json F]
@@ -87,8 +88,16 @@ def stream(workload, threads, configs, extra=""):
             f"{element} config={configs['large']} ! fakesink")
 
 
+def gst_env(plugins):
+    """The environment that loads the plugin from `plugins` (a registry of
+    its own per build, so that two builds of one plugin never mix)."""
+    registry = os.path.join(tempfile.gettempdir(),
+                            f"mnv3-streams-{abs(hash(plugins)):x}.registry")
+    return dict(os.environ, GST_PLUGIN_PATH=plugins, GST_REGISTRY=registry)
+
+
 def launch(description, plugins):
-    env = dict(os.environ, GST_PLUGIN_PATH=plugins)
+    env = gst_env(plugins)
     return subprocess.Popen(["gst-launch-1.0", "-q"] + description.split(), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -126,7 +135,7 @@ def run_scenario(scenario, workload, threads, configs, plugins, timeout):
     return elapsed
 
 
-def live_fairness(threads, configs, plugins, streams=8, frames=300):
+def live_fairness(threads, config, plugins, streams=8, frames=300):
     """Frames inferred per stream of `streams` live 720p30 streams."""
     code = r"""
 import sys, gi
@@ -156,9 +165,9 @@ pipeline.set_state(Gst.State.NULL)
 print(" ".join(map(str, inferred)))
 print(" ".join(map(str, reached)))
 """
-    env = dict(os.environ, GST_PLUGIN_PATH=plugins)
+    env = gst_env(plugins)
     out = subprocess.run(["/usr/bin/python3", "-c", code, str(streams), str(frames),
-                          str(threads), configs["small"]], env=env, check=True,
+                          str(threads), config], env=env, check=True,
                          capture_output=True, text=True).stdout.split("\n")
     inferred = [int(v) for v in out[0].split()]
     reached = [int(v) for v in out[1].split()]
@@ -224,14 +233,16 @@ def main():
                 print(f"  {name:<24} {row['median_s']:8.2f} s   vs 1: "
                       f"{row['throughput_vs_1']:.2f}")
     if "live-8" in wanted:
-        for build in builds:
-            for threads in settings:
-                res = live_fairness(threads, configs, builds[build])
-                report["live"][f"{build} threads={threads}"] = res
-                print(f"\nlive-8 {build} threads={threads}: inferred {res['inferred']} "
-                      f"(min {res['min_vs_mean']:.2f}, max {res['max_vs_mean']:.2f} of the "
-                      f"mean); every frame reached its sink: "
-                      f"{res['all_frames_reached_sinks']}")
+        for workload in args.workloads.split(","):
+            model = "small" if workload == "small-clip" else "large"
+            for build in builds:
+                for threads in settings:
+                    res = live_fairness(threads, configs[model], builds[build])
+                    report["live"][f"{model} {build} threads={threads}"] = res
+                    print(f"\nlive-8 {model} {build} threads={threads}: inferred {res['inferred']} "
+                          f"(min {res['min_vs_mean']:.2f}, max {res['max_vs_mean']:.2f} of "
+                          f"the mean); every frame reached its sink: "
+                          f"{res['all_frames_reached_sinks']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
