@@ -165,7 +165,11 @@ static int mask_image(mnv3_context *ctx, mnv3_threading_run *run, const float *i
   const mnv3_step *last = final_upsampling(plan);
   const mnv3_tensor_info *in = &ctx->schedule.tensors[last->in0];
   const mnv3_tensor_info *out = &ctx->schedule.tensors[plan->output];
-  const size_t threads = mnv3_workers_threads(ctx->threading.workers);
+  for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
+    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL,
+                           mnv3_threading_step(run), i);
+  mnv3_workers *workers = mnv3_threading_step(run);
+  const size_t threads = mnv3_workers_threads(workers);
   size_t bands = threads > 1 ? threads * MASK_TASKS_PER_THREAD : 1;
   if (bands > (size_t)out->h)
     bands = (size_t)out->h;
@@ -173,16 +177,13 @@ static int mask_image(mnv3_context *ctx, mnv3_threading_run *run, const float *i
   if (reserve(&ctx->mask_rows, &ctx->mask_rows_floats, bands * MASK_GROUP_ROWS * row_floats, 0,
               error) < 0)
     return -1;
-  for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
-    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL,
-                           mnv3_threading_step(run), i);
   mask_task t = {plan->kernels, ctx->arena + in->offset, in->h, in->w, in->c, out->h, out->w,
                  mask, stride, ctx->mask_rows, 0};
   t.band_rows = (int)(((size_t)out->h + bands - 1) / bands);
   bands = ((size_t)out->h + t.band_rows - 1) / t.band_rows;
   /* Through the pool even for one band: the same denormal mode as the
      plan's own resize step, so the same values. */
-  mnv3_parallelize_1d(mnv3_threading_step(run), run_mask_band, &t, bands, MNV3_FLUSH_DENORMALS);
+  mnv3_parallelize_1d(workers, run_mask_band, &t, bands, MNV3_FLUSH_DENORMALS);
   return 0;
 }
 
