@@ -77,6 +77,8 @@ enum {
   PROP_FRAMES_INFERRED,
   PROP_FRAMES_SKIPPED,
   PROP_MEAN_INFERENCE_MS,
+  PROP_FPS,
+  PROP_AVERAGE_FPS,
   PROP_MAX_INFERENCE_MS,
 };
 
@@ -473,9 +475,7 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
   }
 
   GST_OBJECT_LOCK (self);
-  self->frames_in++;
-  if (skipped)
-    self->frames_skipped++;
+  gst_mnv3_filter_count_frame (self, skipped);
   GST_OBJECT_UNLOCK (self);
 
   info.frame = self->frame_number;
@@ -695,6 +695,13 @@ gst_mnv3_filter_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_INFERENCE_MS:
       g_value_set_double (value, self->max_inference_ms);
       break;
+    case PROP_FPS:
+      g_value_set_double (value, self->fps > 0.0 ? self->fps :
+          gst_mnv3_filter_average_fps (self));
+      break;
+    case PROP_AVERAGE_FPS:
+      g_value_set_double (value, gst_mnv3_filter_average_fps (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -840,7 +847,8 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
    * Posts an element message named "mnv3-stats" every N seconds, and at end
    * of stream, with the statistics: `frames-in`, `frames-inferred`,
    * `frames-skipped` (guint64), `mean-inference-ms`, `max-inference-ms`,
-   * `latency-ms` (double), `live` and `eos` (boolean). 0 posts none.
+   * `latency-ms`, `fps`, `average-fps` (double), `live` and `eos`
+   * (boolean). 0 posts none.
    *
    * Since: 0.1
    */
@@ -919,6 +927,30 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_INFERENCE_MS,
       g_param_spec_double ("max-inference-ms", "Max inference time",
           "Longest inference since the element started, in ms",
+          0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:fps:
+   *
+   * Frames per second through the element over the last whole second (a
+   * window of at least one second; before the first one ends, since the
+   * first frame), inferred or not, as gvafpscounter reports them.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_FPS,
+      g_param_spec_double ("fps", "Frames per second",
+          "Frames per second through the element over the last second",
+          0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3Filter:average-fps:
+   *
+   * Frames per second through the element from its first frame to its last.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_AVERAGE_FPS,
+      g_param_spec_double ("average-fps", "Average frames per second",
+          "Frames per second through the element since its first frame",
           0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   for (guint i = 0; i < G_N_ELEMENTS (format_map); i++)

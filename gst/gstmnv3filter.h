@@ -91,6 +91,12 @@ struct _GstMnv3Filter {
   gdouble total_inference_ms;
   gdouble max_inference_ms;
   gint64 last_stats_post;       /* g_get_monotonic_time() */
+  /* Frame rate through the element (g_get_monotonic_time()): over the
+   * whole run, and over windows of at least a second. */
+  gint64 first_frame_time, last_frame_time;
+  gint64 fps_window_start;
+  guint64 fps_window_frames;
+  gdouble fps;                  /* of the last whole window */
 };
 
 struct _GstMnv3FilterClass {

@@ -53,6 +53,10 @@ gst_mnv3_filter_reset_live_state (GstMnv3Filter * self)
   self->total_inference_ms = 0.0;
   self->max_inference_ms = 0.0;
   self->last_stats_post = g_get_monotonic_time ();
+  self->first_frame_time = self->last_frame_time = 0;
+  self->fps_window_start = 0;
+  self->fps_window_frames = 0;
+  self->fps = 0.0;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -211,6 +215,36 @@ gst_mnv3_filter_record_inference (GstMnv3Filter * self, GstClockTime ns)
   }
 }
 
+void
+gst_mnv3_filter_count_frame (GstMnv3Filter * self, gboolean skipped)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->frames_in++;
+  if (skipped)
+    self->frames_skipped++;
+  self->last_frame_time = now;
+  if (self->first_frame_time == 0) {
+    self->first_frame_time = self->fps_window_start = now;
+    return;
+  }
+  self->fps_window_frames++;
+  if (now - self->fps_window_start >= G_USEC_PER_SEC) {
+    self->fps = self->fps_window_frames * (gdouble) G_USEC_PER_SEC /
+        (now - self->fps_window_start);
+    self->fps_window_start = now;
+    self->fps_window_frames = 0;
+  }
+}
+
+gdouble
+gst_mnv3_filter_average_fps (const GstMnv3Filter * self)
+{
+  gint64 span = self->last_frame_time - self->first_frame_time;
+
+  return span > 0 ? (self->frames_in - 1) * (gdouble) G_USEC_PER_SEC / span : 0.0;
+}
+
 /* Posts the mnv3-stats message when stats-interval seconds have passed since
  * the last one (or now, when `force`, for the totals at EOS). */
 void
@@ -234,6 +268,9 @@ gst_mnv3_filter_maybe_post_stats (GstMnv3Filter * self, gboolean force)
       self->total_inference_ms / self->frames_inferred : 0.0,
       "max-inference-ms", G_TYPE_DOUBLE, self->max_inference_ms,
       "latency-ms", G_TYPE_DOUBLE, self->latency_estimate / 1e6,
+      "fps", G_TYPE_DOUBLE, self->fps > 0.0 ? self->fps :
+      gst_mnv3_filter_average_fps (self),
+      "average-fps", G_TYPE_DOUBLE, gst_mnv3_filter_average_fps (self),
       "live", G_TYPE_BOOLEAN, self->live,
       "eos", G_TYPE_BOOLEAN, force, NULL);
   GST_OBJECT_UNLOCK (self);

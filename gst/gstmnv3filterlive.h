@@ -26,6 +26,11 @@ gboolean gst_mnv3_filter_should_skip (GstMnv3Filter * self,
 void gst_mnv3_filter_record_inference (GstMnv3Filter * self,
     GstClockTime ns);
 /* Posts the statistics message when it is due, or now when `force`. */
+/* Counts a frame through the element, for the statistics and the frame
+ * rate (object lock held). */
+void gst_mnv3_filter_count_frame (GstMnv3Filter * self, gboolean skipped);
+/* Frames per second since the first frame, 0 before the second. */
+gdouble gst_mnv3_filter_average_fps (const GstMnv3Filter * self);
 void gst_mnv3_filter_maybe_post_stats (GstMnv3Filter * self,
     gboolean force);
 

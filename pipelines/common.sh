@@ -92,8 +92,8 @@ print_stats() {
       name = $1; $1 = ""
       n = split($0, kv, ", *")
       for (i = 1; i <= n; i++) { split(kv[i], p, "="); gsub(/ /, "", p[1]); v[p[1]] = p[2] }
-      printf "  %s: %d frames, %d inferred, %d skipped (late), inference %.1f ms mean, %.1f ms max, %s mode\n",
-        name, v["frames-in"], v["frames-inferred"], v["frames-skipped"],
+      printf "  %s: %d frames at %.1f fps, %d inferred, %d skipped (late), inference %.1f ms mean, %.1f ms max, %s mode\n",
+        name, v["frames-in"], v["average-fps"], v["frames-inferred"], v["frames-skipped"],
         v["mean-inference-ms"], v["max-inference-ms"], v["live"] == "true" ? "live" : "batch"
     }'
 }

@@ -9,7 +9,8 @@ An artificially slow model (MobileNetV3-Large, seeded random weights, at
   time against the pipeline clock; skipped frames carry the last result
   marked stale; frames-skipped > 0; the LATENCY query answers at least the
   inference time measured on the frames; a latency message was posted;
-  mnv3-stats messages come periodically and at EOS.
+  mnv3-stats messages come periodically and at EOS; fps and average-fps
+  are the source's 30 fps.
 - batch (mode=batch, same source and model): nothing is skipped nor dropped,
   even with a QoS-enabled synchronising sink.
 - auto on a non-live source is batch.
@@ -97,7 +98,8 @@ def run(config, frames, mode, live_source=True, stats_interval=0):
             elif s.get_name() == "mnv3-stats":
                 seen["stats"].append({k: s.get_value(k) for k in (
                     "frames-in", "frames-inferred", "frames-skipped",
-                    "mean-inference-ms", "max-inference-ms", "eos")})
+                    "mean-inference-ms", "max-inference-ms", "fps", "average-fps",
+                    "eos")})
     seen["wall"] = time.monotonic() - start
 
     # Still PLAYING at EOS: what does the element add to the latency, and
@@ -111,7 +113,7 @@ def run(config, frames, mode, live_source=True, stats_interval=0):
     seen["pipeline_latency"] = pipeline.get_latency()
 
     for prop in ("live", "frames-in", "frames-inferred", "frames-skipped",
-                 "mean-inference-ms", "max-inference-ms"):
+                 "mean-inference-ms", "max-inference-ms", "fps", "average-fps"):
         seen[prop] = net.get_property(prop)
     pipeline.set_state(Gst.State.NULL)
     return seen
@@ -198,6 +200,15 @@ def check_live(config):
           "match the properties")
     check(seen["max-inference-ms"] >= seen["mean-inference-ms"] > 0,
           "live: max-inference-ms < mean-inference-ms")
+    # Every frame passes at the source's rate, inferred or skipped.
+    check(0.8 * FPS <= seen["average-fps"] <= 1.2 * FPS
+          and 0.6 * FPS <= seen["fps"] <= 1.4 * FPS,
+          f"live: average-fps {seen['average-fps']:.1f}, fps {seen['fps']:.1f} "
+          f"for a {FPS} fps source")
+    check(stats and abs(stats[-1]["average-fps"] - seen["average-fps"]) < 1e-9
+          and stats[-1]["fps"] > 0,
+          f"live: last mnv3-stats fps {stats[-1] if stats else None} does not match "
+          "the properties")
 
 
 def check_batch(config):

@@ -83,7 +83,7 @@ def decode(path):
 
 
 def stats_line(log, element):
-    m = re.search(rf"^  {element}: (\d+) frames, (\d+) inferred, (\d+) skipped "
+    m = re.search(rf"^  {element}: (\d+) frames at [\d.]+ fps, (\d+) inferred, (\d+) skipped "
                   r"\(late\), .* (live|batch) mode$", log, re.M)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)),
             m.group(4)) if m else None
