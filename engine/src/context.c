@@ -209,9 +209,16 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
     return -1;
   }
   const size_t in_floats = (size_t)height * width * 3;
-  if (isfinite(ctx->model->input_lo) || isfinite(ctx->model->input_hi))
-    for (size_t i = 0; i < in_floats * (size_t)batch; i++)
-      ctx->input[i] = fminf(fmaxf(ctx->input[i], ctx->model->input_lo), ctx->model->input_hi);
+  const float lo = ctx->model->input_lo, hi = ctx->model->input_hi;
+  if (isfinite(lo) || isfinite(hi)) {
+    /* Compares, not fmaxf/fminf (library calls here): the loop vectorises,
+       and a NaN still becomes lo. */
+    float *x = ctx->input;
+    for (size_t i = 0; i < in_floats * (size_t)batch; i++) {
+      const float at_least_lo = x[i] >= lo ? x[i] : lo;
+      x[i] = at_least_lo <= hi ? at_least_lo : hi;
+    }
+  }
   ctx->batch = 0; /* no result until this run completes */
   const mnv3_plan *plan = &ctx->model->plan;
   mnv3_threading_run run;
