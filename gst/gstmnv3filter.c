@@ -696,8 +696,7 @@ gst_mnv3_filter_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_double (value, self->max_inference_ms);
       break;
     case PROP_FPS:
-      g_value_set_double (value, self->fps > 0.0 ? self->fps :
-          gst_mnv3_filter_average_fps (self));
+      g_value_set_double (value, gst_mnv3_filter_current_fps (self));
       break;
     case PROP_AVERAGE_FPS:
       g_value_set_double (value, gst_mnv3_filter_average_fps (self));

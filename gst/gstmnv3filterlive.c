@@ -245,6 +245,12 @@ gst_mnv3_filter_average_fps (const GstMnv3Filter * self)
   return span > 0 ? (self->frames_in - 1) * (gdouble) G_USEC_PER_SEC / span : 0.0;
 }
 
+gdouble
+gst_mnv3_filter_current_fps (const GstMnv3Filter * self)
+{
+  return self->fps > 0.0 ? self->fps : gst_mnv3_filter_average_fps (self);
+}
+
 /* Posts the mnv3-stats message when stats-interval seconds have passed since
  * the last one (or now, when `force`, for the totals at EOS). */
 void
@@ -268,8 +274,7 @@ gst_mnv3_filter_maybe_post_stats (GstMnv3Filter * self, gboolean force)
       self->total_inference_ms / self->frames_inferred : 0.0,
       "max-inference-ms", G_TYPE_DOUBLE, self->max_inference_ms,
       "latency-ms", G_TYPE_DOUBLE, self->latency_estimate / 1e6,
-      "fps", G_TYPE_DOUBLE, self->fps > 0.0 ? self->fps :
-      gst_mnv3_filter_average_fps (self),
+      "fps", G_TYPE_DOUBLE, gst_mnv3_filter_current_fps (self),
       "average-fps", G_TYPE_DOUBLE, gst_mnv3_filter_average_fps (self),
       "live", G_TYPE_BOOLEAN, self->live,
       "eos", G_TYPE_BOOLEAN, force, NULL);

@@ -31,6 +31,9 @@ void gst_mnv3_filter_record_inference (GstMnv3Filter * self,
 void gst_mnv3_filter_count_frame (GstMnv3Filter * self, gboolean skipped);
 /* Frames per second since the first frame, 0 before the second. */
 gdouble gst_mnv3_filter_average_fps (const GstMnv3Filter * self);
+/* Frames per second over the last whole second (the average until one
+ * has passed). */
+gdouble gst_mnv3_filter_current_fps (const GstMnv3Filter * self);
 void gst_mnv3_filter_maybe_post_stats (GstMnv3Filter * self,
     gboolean force);
 
