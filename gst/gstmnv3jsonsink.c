@@ -12,21 +12,32 @@
  * the frame:
  *
  * |[
- * {"frame": 0, "pts": 0, "duration": 100000000, "classification": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}], "stale": false}
+ * {"frame": 0, "pts": 0, "duration": 100000000, "classification": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}], "stale": false, "version": 2, "elements": [{"element": "mnv3classify0", "model": "mobilenet_v3_small_tfslim_uint8", "task": "classification", "stale": false, "inference_frame": 0, "results": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}]}]}
  * ]|
  *
- * * `frame`: the frame number the analysing element recorded in its
+ * * `frame`: the frame number the first analysing element recorded in its
  *   metadata, or the number of buffers this sink received before this one
  *   when the frame has no metadata
  * * `pts`, `duration`: nanoseconds, `null` when the buffer has none
- * * `classification`: the classes mnv3classify reported, best first, each
- *   with `label_id`, `label` and `confidence`; present when an mnv3classify
- *   is upstream (an empty array when it reported nothing for this frame)
- * * `segmentation`: the classes present in mnv3segment's mask, largest
- *   first, each with `label_id`, `label` and `fraction` (share of the mask);
- *   present when an mnv3segment is upstream
- * * `stale`: whether a result was computed on an earlier frame (see the
- *   analysing elements' inference-interval property)
+ * * `classification`: the classes the first mnv3classify reported, best
+ *   first, each with `label_id`, `label` and `confidence`; present when an
+ *   mnv3classify is upstream (an empty array when it reported nothing for
+ *   this frame)
+ * * `segmentation`: the classes present in the first mnv3segment's mask,
+ *   largest first, each with `label_id`, `label` and `fraction` (share of
+ *   the mask); present when an mnv3segment is upstream
+ * * `stale`: whether one of those two results was computed on an earlier
+ *   frame (see the analysing elements' inference-interval property)
+ * * `version`: the record layout, 2 (since 0.2; 0.1 wrote the fields above
+ *   only, which keep their meaning)
+ * * `elements`: the result of every mnv3classify and mnv3segment upstream,
+ *   upstream first, each with `element` (the element's name), `model` (the
+ *   config's model.name, by default the config file's name without its
+ *   extension), `task` ("classification" or "segmentation"), its own
+ *   `stale` flag, `inference_frame` (the frame the result was computed on)
+ *   and `results` (as `classification` or `segmentation` above). An
+ *   mnv3classify that reported no class for a frame (see its threshold
+ *   property) has no entry there.
  *
  * Numbers are printed in a fixed, locale-independent format (six decimals),
  * so identical results give byte-identical files. The sink does not
@@ -58,9 +69,8 @@
 GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
 #define GST_CAT_DEFAULT gst_mnv3_json_sink_debug
 
-/* What mnv3classify attaches: see its documentation. */
-#define CLASSIFY_ROI_TYPE "mnv3-classification"
-#define CLASSIFY_RESULT_NAME "mnv3-classification-result"
+/* The record layout: 1 was 0.1's, without "version" and "elements". */
+#define JSON_FORMAT_VERSION 2
 
 /* Records reach the file at least this often, so a tool following the file
  * (pipelines/label-video.sh shows progress so) is never far behind, at the
@@ -247,74 +257,35 @@ append_result (GString * out, const GstStructure * s, const gchar * value_field)
   g_string_append_c (out, '}');
 }
 
-/* What a frame's metadata says besides the results themselves. */
-typedef struct {
-  gboolean have_frame;
-  guint64 frame;
-  gboolean stale;
-} FrameFacts;
+/* The results each mnv3 element attaches, as a region of interest meta
+ * whose param has the roi_type's name (see the elements' documentation). */
+typedef enum {
+  TASK_CLASSIFY,
+  TASK_SEGMENT,
+  N_TASKS,
+} Task;
 
+static const struct {
+  const gchar *roi_type;
+  const gchar *key;             /* the record's key for the first result */
+  const gchar *value_field;     /* of each class */
+} tasks[N_TASKS] = {
+  {"mnv3-classification", "classification", "confidence"},
+  {"mnv3-segmentation", "segmentation", "fraction"},
+};
+
+/* The `results` array of an element's param as a JSON array; `[]` for a
+ * NULL param. */
 static void
-note_facts (FrameFacts * facts, const GstStructure * s)
+append_results (GString * out, const GstStructure * param, Task task)
 {
-  gboolean stale = FALSE;
-  guint64 frame;
-
-  if (!facts->have_frame && gst_structure_get_uint64 (s, "frame", &frame)) {
-    facts->frame = frame;
-    facts->have_frame = TRUE;
-  }
-  if (gst_structure_get_boolean (s, "stale", &stale) && stale)
-    facts->stale = TRUE;
-}
-
-/* The first mnv3classify region of the buffer, or NULL. */
-static GstVideoRegionOfInterestMeta *
-find_classification (GstBuffer * buffer)
-{
-  GQuark roi_type = g_quark_from_static_string (CLASSIFY_ROI_TYPE);
-  gpointer state = NULL;
-  GstMeta *meta;
-
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    if (roi->roi_type == roi_type)
-      return roi;
-  }
-  return NULL;
-}
-
-static void
-append_classification (GString * out, GstVideoRegionOfInterestMeta * roi,
-    FrameFacts * facts)
-{
-  gboolean first = TRUE;
-
-  g_string_append (out, ", \"classification\": [");
-  for (GList * l = roi ? roi->params : NULL; l; l = l->next) {
-    const GstStructure *s = l->data;
-    if (!gst_structure_has_name (s, CLASSIFY_RESULT_NAME))
-      continue;
-    if (!first)
-      g_string_append (out, ", ");
-    first = FALSE;
-    append_result (out, s, "confidence");
-    note_facts (facts, s);
-  }
-  g_string_append_c (out, ']');
-}
-
-static void
-append_segmentation (GString * out, const GstStructure * s,
-    FrameFacts * facts)
-{
-  const GValue *results = s ? gst_structure_get_value (s, "results") : NULL;
+  const GValue *results =
+      param ? gst_structure_get_value (param, "results") : NULL;
   guint n = results && GST_VALUE_HOLDS_ARRAY (results) ?
       gst_value_array_get_size (results) : 0;
   gboolean first = TRUE;
 
-  g_string_append (out, ", \"segmentation\": [");
+  g_string_append_c (out, '[');
   for (guint i = 0; i < n; i++) {
     const GValue *v = gst_value_array_get_value (results, i);
     if (!GST_VALUE_HOLDS_STRUCTURE (v))
@@ -322,40 +293,95 @@ append_segmentation (GString * out, const GstStructure * s,
     if (!first)
       g_string_append (out, ", ");
     first = FALSE;
-    append_result (out, gst_value_get_structure (v), "fraction");
+    append_result (out, gst_value_get_structure (v), tasks[task].value_field);
   }
   g_string_append_c (out, ']');
-  if (s)
-    note_facts (facts, s);
+}
+
+/* One entry of the record's "elements": which element and model computed
+ * which result, and whether it is stale. */
+static void
+append_element (GString * out, const GstStructure * param, Task task)
+{
+  const gchar *element = gst_structure_get_string (param, "element");
+  const gchar *model = gst_structure_get_string (param, "model");
+  gboolean stale = FALSE;
+  guint64 inference_frame = 0;
+
+  gst_structure_get_boolean (param, "stale", &stale);
+  gst_structure_get_uint64 (param, "inference_frame", &inference_frame);
+  g_string_append (out, "{\"element\": ");
+  append_json_string (out, element ? element : "");
+  g_string_append (out, ", \"model\": ");
+  append_json_string (out, model ? model : "");
+  g_string_append_printf (out, ", \"task\": \"%s\", \"stale\": %s, "
+      "\"inference_frame\": %" G_GUINT64_FORMAT ", \"results\": ",
+      tasks[task].key, stale ? "true" : "false", inference_frame);
+  append_results (out, param, task);
+  g_string_append_c (out, '}');
+}
+
+/* The task of an mnv3 region of interest, N_TASKS for any other. */
+static Task
+roi_task (const GstVideoRegionOfInterestMeta * roi)
+{
+  for (Task t = 0; t < N_TASKS; t++)
+    if (roi->roi_type == g_quark_from_static_string (tasks[t].roi_type))
+      return t;
+  return N_TASKS;
 }
 
 static void
 format_record (GstMnv3JsonSink * self, GstBuffer * buffer, GString * out)
 {
-  GstVideoRegionOfInterestMeta *roi = find_classification (buffer);
-  GstCustomMeta *mask =
-      gst_buffer_get_custom_meta (buffer, GST_MNV3_SEGMENTATION_MASK_META);
-  FrameFacts facts = { FALSE, 0, FALSE };
-  GString *results = g_string_new (NULL);
+  const GstStructure *first[N_TASKS] = { NULL };
+  gboolean wanted[N_TASKS] = { self->has_classify, self->has_segment };
+  gboolean have_frame = FALSE, first_stale = FALSE, stale;
+  guint64 frame = self->buffers;
+  GString *elements = g_string_new (NULL);
+  gpointer state = NULL;
+  GstMeta *meta;
 
-  /* The results first: they carry the frame number written before them. */
-  if (self->has_classify || roi)
-    append_classification (results, roi, &facts);
-  if (self->has_segment || mask)
-    append_segmentation (results,
-        mask ? gst_custom_meta_get_structure (mask) : NULL, &facts);
+  /* In the order the elements attached them: upstream first. */
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    Task task = roi_task (roi);
+    const GstStructure *param = task < N_TASKS ?
+        gst_video_region_of_interest_meta_get_param (roi,
+        tasks[task].roi_type) : NULL;
+    if (!param)
+      continue;
+    if (!first[task])
+      first[task] = param;
+    if (!have_frame)
+      have_frame = gst_structure_get_uint64 (param, "frame", &frame);
+    if (elements->len)
+      g_string_append (elements, ", ");
+    append_element (elements, param, task);
+  }
 
   g_string_truncate (out, 0);
-  g_string_append_printf (out, "{\"frame\": %" G_GUINT64_FORMAT,
-      facts.have_frame ? facts.frame : self->buffers);
+  g_string_append_printf (out, "{\"frame\": %" G_GUINT64_FORMAT, frame);
   g_string_append (out, ", \"pts\": ");
   append_json_time (out, GST_BUFFER_PTS (buffer));
   g_string_append (out, ", \"duration\": ");
   append_json_time (out, GST_BUFFER_DURATION (buffer));
-  g_string_append_len (out, results->str, results->len);
-  g_string_append_printf (out, ", \"stale\": %s}\n",
-      facts.stale ? "true" : "false");
-  g_string_free (results, TRUE);
+  /* The first element of each task, as in format version 1; an empty array
+   * rather than a missing key when it reported nothing for this frame. */
+  for (Task t = 0; t < N_TASKS; t++) {
+    if (first[t] && gst_structure_get_boolean (first[t], "stale", &stale)
+        && stale)
+      first_stale = TRUE;
+    if (!wanted[t] && !first[t])
+      continue;
+    g_string_append_printf (out, ", \"%s\": ", tasks[t].key);
+    append_results (out, first[t], t);
+  }
+  g_string_append_printf (out, ", \"stale\": %s, \"version\": %d, "
+      "\"elements\": [%s]}\n", first_stale ? "true" : "false",
+      JSON_FORMAT_VERSION, elements->str);
+  g_string_free (elements, TRUE);
 }
 
 /* ---- GstBaseSink ------------------------------------------------------- */
