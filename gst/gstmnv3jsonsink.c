@@ -57,6 +57,7 @@
 
 #include "gstmnv3jsonsink.h"
 #include "gstmnv3classify.h"
+#include "gstmnv3mqtt.h"
 #include "gstmnv3segment.h"
 
 #include <errno.h>
@@ -66,7 +67,8 @@
 
 #include <gst/video/gstvideometa.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
+/* Shared with gstmnv3mqtt.c, the sink's MQTT side. */
+GST_DEBUG_CATEGORY (gst_mnv3_json_sink_debug);
 #define GST_CAT_DEFAULT gst_mnv3_json_sink_debug
 
 /* The record layout: 1 was 0.1's, without "version" and "elements". */
@@ -81,18 +83,35 @@ GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
  * much shorter, this only bounds a walk through a malformed graph. */
 #define MAX_UPSTREAM_DEPTH 64
 
+#define STATS_MESSAGE_NAME "mnv3-jsonsink-stats"
+#define DEFAULT_STATS_INTERVAL 0
+/* How long EOS waits for the records queued for the broker. */
+#define MQTT_DRAIN_TIMEOUT_US G_USEC_PER_SEC
+
 enum {
   PROP_0,
   PROP_LOCATION,
+  PROP_STATS_INTERVAL,
+  PROP_RECORDS_SENT,
+  PROP_RECORDS_DROPPED,
 };
 
 struct _GstMnv3JsonSink {
   GstBaseSink parent;
 
-  /* Property, under the object lock. */
+  /* Properties, under the object lock. */
   gchar *location;
+  guint stats_interval;
+
+  /* Under the object lock: the MQTT client from start() to stop() (the
+   * statistics properties read it; the streaming thread, which runs only
+   * in between, without the lock), and the records written to the file
+   * or, after stop(), the MQTT client's last statistics. */
+  GstMnv3Mqtt *mqtt;
+  GstMnv3MqttStats stats;
 
   /* Valid from start() to stop(), used by the streaming thread. */
+  gint64 last_stats_post;       /* monotonic time, microseconds */
   FILE *file;
   gchar *path;                  /* the location the file was opened with */
   guint64 buffers;              /* buffers received since start() */
@@ -386,6 +405,70 @@ format_record (GstMnv3JsonSink * self, GstBuffer * buffer, GString * out)
 
 /* ---- GstBaseSink ------------------------------------------------------- */
 
+/* The records sent and dropped so far; object lock held. */
+static void
+get_stats (GstMnv3JsonSink * self, GstMnv3MqttStats * stats)
+{
+  if (self->mqtt)
+    gst_mnv3_mqtt_get_stats (self->mqtt, stats);
+  else
+    *stats = self->stats;
+}
+
+static void
+post_stats (GstMnv3JsonSink * self, gboolean eos)
+{
+  GstMnv3MqttStats stats;
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  get_stats (self, &stats);
+  GST_OBJECT_UNLOCK (self);
+  s = gst_structure_new (STATS_MESSAGE_NAME,
+      "records", G_TYPE_UINT64, self->buffers,
+      "records-sent", G_TYPE_UINT64, stats.sent,
+      "records-dropped", G_TYPE_UINT64, stats.dropped,
+      "connected", G_TYPE_BOOLEAN, stats.connected,
+      "eos", G_TYPE_BOOLEAN, eos, NULL);
+  self->last_stats_post = g_get_monotonic_time ();
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static gboolean
+open_file (GstMnv3JsonSink * self, const gchar * location)
+{
+  self->file = fopen (location, "w");
+  if (!self->file) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open file \"%s\" for writing: %s.", location,
+            g_strerror (errno)), GST_ERROR_SYSTEM);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "writing to %s", location);
+  return TRUE;
+}
+
+static gboolean
+open_mqtt (GstMnv3JsonSink * self, const gchar * location)
+{
+  GError *error = NULL;
+  /* Connects in its own thread: no waiting here. */
+  GstMnv3Mqtt *mqtt = gst_mnv3_mqtt_new (GST_ELEMENT (self), location,
+      &error);
+
+  if (!mqtt) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error->message),
+        (NULL));
+    g_error_free (error);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->mqtt = mqtt;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 static gboolean
 gst_mnv3_json_sink_start (GstBaseSink * sink)
 {
@@ -394,20 +477,19 @@ gst_mnv3_json_sink_start (GstBaseSink * sink)
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
+  memset (&self->stats, 0, sizeof self->stats);
   GST_OBJECT_UNLOCK (self);
 
   if (!location || !*location) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No file name specified for writing."),
-        ("Set the 'location' property to the JSON lines file to write."));
+        ("Set the 'location' property to the JSON lines file to write, or "
+            "to mqtt://HOST[:PORT]/TOPIC."));
     g_free (location);
     return FALSE;
   }
-  self->file = fopen (location, "w");
-  if (!self->file) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open file \"%s\" for writing: %s.", location,
-            g_strerror (errno)), GST_ERROR_SYSTEM);
+  if (!(gst_mnv3_mqtt_is_uri (location) ? open_mqtt (self, location) :
+          open_file (self, location))) {
     g_free (location);
     return FALSE;
   }
@@ -415,8 +497,7 @@ gst_mnv3_json_sink_start (GstBaseSink * sink)
   self->buffers = 0;
   self->upstream_checked = FALSE;
   self->line = g_string_sized_new (512);
-  self->last_flush = g_get_monotonic_time ();
-  GST_DEBUG_OBJECT (self, "writing to %s", location);
+  self->last_flush = self->last_stats_post = g_get_monotonic_time ();
   return TRUE;
 }
 
@@ -437,6 +518,7 @@ static gboolean
 gst_mnv3_json_sink_stop (GstBaseSink * sink)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  GstMnv3Mqtt *mqtt;
   gboolean ok = TRUE;
 
   if (self->file) {
@@ -448,6 +530,18 @@ gst_mnv3_json_sink_stop (GstBaseSink * sink)
       ok = FALSE;
     }
     self->file = NULL;
+  }
+  GST_OBJECT_LOCK (self);
+  mqtt = self->mqtt;
+  self->mqtt = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (mqtt) {
+    GstMnv3MqttStats stats;
+    /* Disconnecting may wait for the network: not under the lock. */
+    gst_mnv3_mqtt_free (mqtt, &stats);
+    GST_OBJECT_LOCK (self);
+    self->stats = stats;
+    GST_OBJECT_UNLOCK (self);
   }
   GST_DEBUG_OBJECT (self, "wrote %" G_GUINT64_FORMAT " records", self->buffers);
   g_clear_pointer (&self->path, g_free);
@@ -462,25 +556,40 @@ static GstFlowReturn
 gst_mnv3_json_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  guint stats_interval;
 
   if (!self->upstream_checked)
     check_upstream (self);
 
   format_record (self, buffer, self->line);
-  if (fwrite (self->line->str, 1, self->line->len, self->file)
-      != self->line->len) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write to file \"%s\": %s.", self->path,
-            g_strerror (errno)), GST_ERROR_SYSTEM);
-    return GST_FLOW_ERROR;
-  }
   self->buffers++;
-
-  if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
-    self->last_flush = g_get_monotonic_time ();
-    if (!flush_file (self))
+  if (self->file) {
+    if (fwrite (self->line->str, 1, self->line->len, self->file)
+        != self->line->len) {
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+          ("Could not write to file \"%s\": %s.", self->path,
+              g_strerror (errno)), GST_ERROR_SYSTEM);
       return GST_FLOW_ERROR;
+    }
+    GST_OBJECT_LOCK (self);
+    self->stats.sent++;
+    GST_OBJECT_UNLOCK (self);
+    if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
+      self->last_flush = g_get_monotonic_time ();
+      if (!flush_file (self))
+        return GST_FLOW_ERROR;
+    }
+  } else {
+    /* One record per message, without the line's newline. */
+    gst_mnv3_mqtt_publish (self->mqtt, self->line->str, self->line->len - 1);
   }
+
+  GST_OBJECT_LOCK (self);
+  stats_interval = self->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (stats_interval && g_get_monotonic_time () - self->last_stats_post >=
+      (gint64) stats_interval * G_USEC_PER_SEC)
+    post_stats (self, FALSE);
   return GST_FLOW_OK;
 }
 
@@ -499,11 +608,16 @@ gst_mnv3_json_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
 
-  /* Everything is on disk when the application sees EOS. */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->file
-      && !flush_file (self)) {
-    gst_event_unref (event);
-    return FALSE;
+  /* Everything is on disk, or sent if the broker can take it, when the
+   * application sees EOS, and so are the final statistics. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    if (self->file && !flush_file (self)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+    if (self->mqtt)
+      gst_mnv3_mqtt_drain (self->mqtt, MQTT_DRAIN_TIMEOUT_US);
+    post_stats (self, TRUE);
   }
   return GST_BASE_SINK_CLASS (gst_mnv3_json_sink_parent_class)->event (sink,
       event);
@@ -524,6 +638,11 @@ gst_mnv3_json_sink_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->stats_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -542,6 +661,21 @@ gst_mnv3_json_sink_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->location);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->stats_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RECORDS_SENT:
+    case PROP_RECORDS_DROPPED:{
+      GstMnv3MqttStats stats;
+      GST_OBJECT_LOCK (self);
+      get_stats (self, &stats);
+      GST_OBJECT_UNLOCK (self);
+      g_value_set_uint64 (value, prop_id == PROP_RECORDS_SENT ? stats.sent :
+          stats.dropped);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -575,14 +709,67 @@ gst_mnv3_json_sink_class_init (GstMnv3JsonSinkClass * klass)
    * GstMnv3JsonSink:location:
    *
    * The JSON lines file to write; it is created, or truncated if it exists.
+   * Or, since 0.2, mqtt://HOST[:PORT]/TOPIC (port 1883 by default): each
+   * record is published to TOPIC on that MQTT broker as one message (QoS 0,
+   * without the newline). The sink connects in the background and
+   * reconnects whenever the connection is lost, so that the pipeline never
+   * waits for the network: records that cannot be sent meanwhile are
+   * dropped, counted in #GstMnv3JsonSink:records-dropped and the
+   * statistics message, and a warning says that the connection was lost
+   * (an info message that it is back).
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "File Location",
-          "The JSON lines file to write (created, or truncated if it exists)",
-          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      g_param_spec_string ("location", "Location",
+          "The JSON lines file to write (created, or truncated if it exists), "
+          "or mqtt://HOST[:PORT]/TOPIC to publish each record to an MQTT "
+          "broker", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstMnv3JsonSink:stats-interval:
+   *
+   * Posts an element message named "mnv3-jsonsink-stats" every N seconds
+   * (checked as records arrive), and at end of stream, with `records`
+   * (guint64: records received), `records-sent`, `records-dropped`
+   * (guint64, see the properties), `connected` (boolean: to the MQTT
+   * broker; FALSE for a file) and `eos` (boolean). 0 posts only the one at
+   * end of stream.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics interval",
+          "Post a \"" STATS_MESSAGE_NAME "\" message every N seconds "
+          "(0 = only at end of stream)", 0, 3600, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3JsonSink:records-sent:
+   *
+   * Records written to the file, or to the MQTT broker's connection, since
+   * the sink started (kept after it stops).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_RECORDS_SENT,
+      g_param_spec_uint64 ("records-sent", "Records sent",
+          "Records written to the file or the MQTT broker's connection", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3JsonSink:records-dropped:
+   *
+   * Records that could not be sent to the MQTT broker since the sink
+   * started: while it was not connected, when the broker could not keep up
+   * (more than 256 records waiting), or lost with the connection. Always 0
+   * for a file, where a failed write is an error.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_RECORDS_DROPPED,
+      g_param_spec_uint64 ("records-dropped", "Records dropped",
+          "Records that could not be sent to the MQTT broker", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
