@@ -39,6 +39,9 @@
  *   mnv3classify that reported no class for a frame (see its threshold
  *   property) has no entry there.
  *
+ * With location=mqtt://HOST[:PORT]/TOPIC each record is published to an
+ * MQTT broker instead (see #GstMnv3JsonSink:location).
+ *
  * Numbers are printed in a fixed, locale-independent format (six decimals),
  * so identical results give byte-identical files. The sink does not
  * synchronise to the clock by default (#GstBaseSink:sync is FALSE): it is
@@ -773,9 +776,10 @@ gst_mnv3_json_sink_class_init (GstMnv3JsonSinkClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
-      "MobileNetV3 JSON lines sink", "Sink/File",
+      "MobileNetV3 JSON lines sink", "Sink/File/Network",
       "Writes the classification and segmentation results of mnv3classify "
-      "and mnv3segment as one JSON line per frame", "mnv3 developers");
+      "and mnv3segment as one JSON line per frame, to a file or an MQTT "
+      "broker", "mnv3 developers");
 
   sink_class->start = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_stop);
