@@ -153,7 +153,9 @@ def warnings(msgs):
 
 
 def test_restart(port):
-    frames = 5 * FPS
+    # Long enough for libmosquitto's retries (every 1 to 2 s) to find the
+    # restarted broker with records still to come.
+    frames = 8 * FPS
     broker = Broker(port)
     broker.start()
     sub = Subscriber(port)
