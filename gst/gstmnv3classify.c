@@ -14,25 +14,34 @@
  * it.
  *
  * Every frame gets a #GstVideoRegionOfInterestMeta covering the whole frame,
- * roi_type "mnv3-classification", with one #GstStructure parameter named
- * "mnv3-classification-result" per reported class, best first, with the
- * fields `label` (string), `label_id` (int), `confidence` (double), `stale`
- * (boolean: the result was computed on an earlier frame, see
- * #GstMnv3Filter:inference-interval), `frame` (guint64: this frame's number
- * since the element started) and `inference_frame` (guint64: the frame the
- * result comes from). No meta is attached when no class reaches
+ * roi_type "mnv3-classification", whose `id` is the number of region of
+ * interest metas the buffer already had (so that Python can find each with
+ * GstVideo.buffer_get_video_region_of_interest_meta_id()). Its parameters
+ * are, first, one #GstStructure named "mnv3-classification-result" per
+ * reported class, best first, with the fields `label` (string), `label_id`
+ * (int), `confidence` (double), `stale` (boolean: the result was computed
+ * on an earlier frame, see #GstMnv3Filter:inference-interval), `frame`
+ * (guint64: this frame's number since the element started) and
+ * `inference_frame` (guint64: the frame the result comes from); then one
+ * named "mnv3-classification" (since 0.2) with every reported class as
+ * `results` (an array of structures with `label_id`, `label` and
+ * `confidence`, best first), `element` and `model` (strings: the element's
+ * name, and the config's model.name, by default the config file's name
+ * without its extension), `stale`, `frame` and `inference_frame`: what
+ * Python reads with get_param(). No meta is attached when no class reaches
  * #GstMnv3Classify:threshold. With GStreamer 1.24 or newer, a
- * GstAnalyticsClsMtd with the same classes is attached as well.
+ * GstAnalyticsClsMtd with the same classes is attached as well. Several
+ * mnv3classify elements in a pipeline each attach their own meta.
  *
  * With #GstMnv3Filter:post-messages, an element message named
- * "mnv3-classification" is posted per frame, with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e. G_MAXUINT64,
- * when the buffer has no timestamp), `stale`, `skipped` (boolean: live mode
- * skipped this frame's inference, see #GstMnv3Filter:mode), `inference_ms`
- * (double, only on frames the network ran on), the best class as `label_id`,
- * `label` and `confidence` (absent when no class reaches the threshold), and
- * all reported classes as `results`, an array of structures with those three
- * fields.
+ * "mnv3-classification" is posted per frame, with `model`, `frame`,
+ * `inference_frame`, `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e.
+ * G_MAXUINT64, when the buffer has no timestamp), `stale`, `skipped`
+ * (boolean: live mode skipped this frame's inference, see
+ * #GstMnv3Filter:mode), `inference_ms` (double, only on frames the network
+ * ran on), the best class as `label_id`, `label` and `confidence` (absent
+ * when no class reaches the threshold), and all reported classes as
+ * `results`, an array of structures with those three fields.
  *
  * With #GstMnv3Classify:overlay, the best label and its score are drawn in a
  * box at the top left corner: as a #GstVideoOverlayCompositionMeta when
@@ -328,13 +337,18 @@ draw_overlay (GstMnv3Classify * self, GstVideoFrame * frame)
 
 static void
 add_roi_meta (GstMnv3Classify * self, GstVideoFrame * frame,
-    const GstMnv3FrameInfo * info)
+    const GstMnv3FrameInfo * info, const GValue * results)
 {
   const mnv3_model *model = GST_MNV3_FILTER (self)->model;
+  mnv3_rect whole = { 0, 0, GST_VIDEO_FRAME_WIDTH (frame),
+    GST_VIDEO_FRAME_HEIGHT (frame)
+  };
   GstVideoRegionOfInterestMeta *roi =
-      gst_buffer_add_video_region_of_interest_meta (frame->buffer, ROI_TYPE,
-      0, 0, GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame));
+      gst_mnv3_filter_add_roi (GST_MNV3_FILTER (self), frame->buffer,
+      ROI_TYPE, &whole);
 
+  /* One param per class, best first, as since 0.1 (C code reads the first
+   * param as the best class), then all of them in one for Python. */
   for (gint i = 0; i < self->n_results; i++) {
     GstStructure *s = gst_mnv3_result_structure_new (RESULT_NAME, model,
         self->results[i].class_id, "confidence", self->results[i].score);
@@ -343,6 +357,9 @@ add_roi_meta (GstMnv3Classify * self, GstVideoFrame * frame,
         "inference_frame", G_TYPE_UINT64, info->inference_frame, NULL);
     gst_video_region_of_interest_meta_add_param (roi, s);
   }
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_mnv3_filter_result_param_new (GST_MNV3_FILTER (self), ROI_TYPE,
+          info, results));
 }
 
 #ifdef HAVE_GST_ANALYTICS
@@ -367,20 +384,28 @@ add_analytics_meta (GstMnv3Classify * self, GstBuffer * buffer)
 }
 #endif
 
+/* The reported classes as a GST_TYPE_ARRAY of result structures, best
+ * first: the metadata's and the message's `results`. */
 static void
-fill_message (GstMnv3Classify * self, GstStructure * message)
+build_results (GstMnv3Classify * self, GValue * results)
 {
   const mnv3_model *model = GST_MNV3_FILTER (self)->model;
-  GValue results = G_VALUE_INIT;
-  gchar buf[32];
 
-  g_value_init (&results, GST_TYPE_ARRAY);
+  g_value_init (results, GST_TYPE_ARRAY);
   for (gint i = 0; i < self->n_results; i++)
-    gst_mnv3_value_array_append_structure (&results,
+    gst_mnv3_value_array_append_structure (results,
         gst_mnv3_result_structure_new (RESULT_NAME, model,
             self->results[i].class_id, "confidence", self->results[i].score));
-  gst_structure_take_value (message, "results", &results);
+}
 
+static void
+fill_message (GstMnv3Classify * self, GstStructure * message,
+    const GValue * results)
+{
+  const mnv3_model *model = GST_MNV3_FILTER (self)->model;
+  gchar buf[32];
+
+  gst_structure_set_value (message, "results", results);
   if (self->n_results > 0)
     gst_structure_set (message,
         "label_id", G_TYPE_INT, self->results[0].class_id,
@@ -394,14 +419,16 @@ gst_mnv3_classify_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
     const GstMnv3FrameInfo * info, GstStructure * message)
 {
   GstMnv3Classify *self = GST_MNV3_CLASSIFY (filter);
+  GValue results = G_VALUE_INIT;
   gboolean overlay;
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
   GST_OBJECT_UNLOCK (self);
 
+  build_results (self, &results);
   if (self->n_results > 0) {
-    add_roi_meta (self, frame, info);
+    add_roi_meta (self, frame, info, &results);
 #ifdef HAVE_GST_ANALYTICS
     add_analytics_meta (self, frame->buffer);
 #endif
@@ -409,7 +436,8 @@ gst_mnv3_classify_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
       draw_overlay (self, frame);
   }
   if (message)
-    fill_message (self, message);
+    fill_message (self, message, &results);
+  g_value_unset (&results);
 }
 
 /* ---- caps and events --------------------------------------------------- */

@@ -143,6 +143,42 @@ gst_mnv3_value_array_append_structure (GValue * array, GstStructure * s)
   gst_value_array_append_and_take_value (array, &v);
 }
 
+GstVideoRegionOfInterestMeta *
+gst_mnv3_filter_add_roi (GstMnv3Filter * self, GstBuffer * buffer,
+    const gchar * roi_type, const mnv3_rect * rect)
+{
+  /* GI cannot iterate metas: Python finds each ROI by its id with
+   * GstVideo.buffer_get_video_region_of_interest_meta_id(), so the ids
+   * count the buffer's ROI metas (0, 1, ... when every element numbers them
+   * so). */
+  guint id = gst_buffer_get_n_meta (buffer,
+      GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_add_video_region_of_interest_meta (buffer, roi_type, rect->x,
+      rect->y, rect->width, rect->height);
+
+  roi->id = (gint) id;
+  return roi;
+}
+
+GstStructure *
+gst_mnv3_filter_result_param_new (GstMnv3Filter * self, const gchar * name,
+    const GstMnv3FrameInfo * info, const GValue * results)
+{
+  GstStructure *param = gst_structure_new (name,
+      "model", G_TYPE_STRING, mnv3_model_name (self->model),
+      "stale", G_TYPE_BOOLEAN, info->stale,
+      "frame", G_TYPE_UINT64, info->frame,
+      "inference_frame", G_TYPE_UINT64, info->inference_frame, NULL);
+
+  GST_OBJECT_LOCK (self);
+  gst_structure_set (param, "element", G_TYPE_STRING, GST_OBJECT_NAME (self),
+      NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_set_value (param, "results", results);
+  return param;
+}
+
 static gboolean
 map_format (GstVideoFormat format, mnv3_pixel_format * out)
 {
@@ -484,6 +520,7 @@ gst_mnv3_filter_transform_frame_ip (GstVideoFilter * filter,
   info.stale = info.frame != info.inference_frame;
   if (post)
     message = gst_structure_new (klass->message_name,
+        "model", G_TYPE_STRING, mnv3_model_name (self->model),
         "frame", G_TYPE_UINT64, info.frame,
         "inference_frame", G_TYPE_UINT64, info.inference_frame,
         "pts", G_TYPE_UINT64, (guint64) info.pts,

@@ -137,6 +137,19 @@ GstStructure *gst_mnv3_result_structure_new (const gchar * name,
     const mnv3_model * model, gint class_id, const gchar * value_field,
     gdouble value);
 
+/* Attaches a GstVideoRegionOfInterestMeta of type `roi_type` over `rect`,
+ * numbered for Python (see the function). */
+GstVideoRegionOfInterestMeta *gst_mnv3_filter_add_roi (GstMnv3Filter *
+    filter, GstBuffer * buffer, const gchar * roi_type,
+    const mnv3_rect * rect);
+
+/* The ROI param named `name` that every mnv3 element attaches: `results` (a
+ * GST_TYPE_ARRAY of result structures), the element's and the model's
+ * names, `stale`, `frame` and `inference_frame`. */
+GstStructure *gst_mnv3_filter_result_param_new (GstMnv3Filter * filter,
+    const gchar * name, const GstMnv3FrameInfo * info,
+    const GValue * results);
+
 /* Appends a structure (taking ownership) to a GST_TYPE_ARRAY value. */
 void gst_mnv3_value_array_append_structure (GValue * array,
     GstStructure * structure);

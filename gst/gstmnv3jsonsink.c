@@ -12,21 +12,35 @@
  * the frame:
  *
  * |[
- * {"frame": 0, "pts": 0, "duration": 100000000, "classification": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}], "stale": false}
+ * {"frame": 0, "pts": 0, "duration": 100000000, "classification": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}], "stale": false, "version": 2, "elements": [{"element": "mnv3classify0", "model": "mobilenet_v3_small_tfslim_uint8", "task": "classification", "stale": false, "inference_frame": 0, "results": [{"label_id": 88, "label": "macaw", "confidence": 0.990000}]}]}
  * ]|
  *
- * * `frame`: the frame number the analysing element recorded in its
+ * * `frame`: the frame number the first analysing element recorded in its
  *   metadata, or the number of buffers this sink received before this one
  *   when the frame has no metadata
  * * `pts`, `duration`: nanoseconds, `null` when the buffer has none
- * * `classification`: the classes mnv3classify reported, best first, each
- *   with `label_id`, `label` and `confidence`; present when an mnv3classify
- *   is upstream (an empty array when it reported nothing for this frame)
- * * `segmentation`: the classes present in mnv3segment's mask, largest
- *   first, each with `label_id`, `label` and `fraction` (share of the mask);
- *   present when an mnv3segment is upstream
- * * `stale`: whether a result was computed on an earlier frame (see the
- *   analysing elements' inference-interval property)
+ * * `classification`: the classes the first mnv3classify reported, best
+ *   first, each with `label_id`, `label` and `confidence`; present when an
+ *   mnv3classify is upstream (an empty array when it reported nothing for
+ *   this frame)
+ * * `segmentation`: the classes present in the first mnv3segment's mask,
+ *   largest first, each with `label_id`, `label` and `fraction` (share of
+ *   the mask); present when an mnv3segment is upstream
+ * * `stale`: whether one of those two results was computed on an earlier
+ *   frame (see the analysing elements' inference-interval property)
+ * * `version`: the record layout, 2 (since 0.2; 0.1 wrote the fields above
+ *   only, which keep their meaning)
+ * * `elements`: the result of every mnv3classify and mnv3segment upstream,
+ *   upstream first, each with `element` (the element's name), `model` (the
+ *   config's model.name, by default the config file's name without its
+ *   extension), `task` ("classification" or "segmentation"), its own
+ *   `stale` flag, `inference_frame` (the frame the result was computed on)
+ *   and `results` (as `classification` or `segmentation` above). An
+ *   mnv3classify that reported no class for a frame (see its threshold
+ *   property) has no entry there.
+ *
+ * With location=mqtt://HOST[:PORT]/TOPIC each record is published to an
+ * MQTT broker instead (see #GstMnv3JsonSink:location).
  *
  * Numbers are printed in a fixed, locale-independent format (six decimals),
  * so identical results give byte-identical files. The sink does not
@@ -46,6 +60,7 @@
 
 #include "gstmnv3jsonsink.h"
 #include "gstmnv3classify.h"
+#include "gstmnv3mqtt.h"
 #include "gstmnv3segment.h"
 
 #include <errno.h>
@@ -55,12 +70,12 @@
 
 #include <gst/video/gstvideometa.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
+/* Shared with gstmnv3mqtt.c, the sink's MQTT side. */
+GST_DEBUG_CATEGORY (gst_mnv3_json_sink_debug);
 #define GST_CAT_DEFAULT gst_mnv3_json_sink_debug
 
-/* What mnv3classify attaches: see its documentation. */
-#define CLASSIFY_ROI_TYPE "mnv3-classification"
-#define CLASSIFY_RESULT_NAME "mnv3-classification-result"
+/* The record layout: 1 was 0.1's, without "version" and "elements". */
+#define JSON_FORMAT_VERSION 2
 
 /* Records reach the file at least this often, so a tool following the file
  * (pipelines/label-video.sh shows progress so) is never far behind, at the
@@ -71,18 +86,35 @@ GST_DEBUG_CATEGORY_STATIC (gst_mnv3_json_sink_debug);
  * much shorter, this only bounds a walk through a malformed graph. */
 #define MAX_UPSTREAM_DEPTH 64
 
+#define STATS_MESSAGE_NAME "mnv3-jsonsink-stats"
+#define DEFAULT_STATS_INTERVAL 0
+/* How long EOS waits for the records queued for the broker. */
+#define MQTT_DRAIN_TIMEOUT_US G_USEC_PER_SEC
+
 enum {
   PROP_0,
   PROP_LOCATION,
+  PROP_STATS_INTERVAL,
+  PROP_RECORDS_SENT,
+  PROP_RECORDS_DROPPED,
 };
 
 struct _GstMnv3JsonSink {
   GstBaseSink parent;
 
-  /* Property, under the object lock. */
+  /* Properties, under the object lock. */
   gchar *location;
+  guint stats_interval;
+
+  /* Under the object lock: the MQTT client from start() to stop() (the
+   * statistics properties read it; the streaming thread, which runs only
+   * in between, without the lock), and the records written to the file
+   * or, after stop(), the MQTT client's last statistics. */
+  GstMnv3Mqtt *mqtt;
+  GstMnv3MqttStats stats;
 
   /* Valid from start() to stop(), used by the streaming thread. */
+  gint64 last_stats_post;       /* monotonic time, microseconds */
   FILE *file;
   gchar *path;                  /* the location the file was opened with */
   guint64 buffers;              /* buffers received since start() */
@@ -247,74 +279,35 @@ append_result (GString * out, const GstStructure * s, const gchar * value_field)
   g_string_append_c (out, '}');
 }
 
-/* What a frame's metadata says besides the results themselves. */
-typedef struct {
-  gboolean have_frame;
-  guint64 frame;
-  gboolean stale;
-} FrameFacts;
+/* The results each mnv3 element attaches, as a region of interest meta
+ * whose param has the roi_type's name (see the elements' documentation). */
+typedef enum {
+  TASK_CLASSIFY,
+  TASK_SEGMENT,
+  N_TASKS,
+} Task;
 
+static const struct {
+  const gchar *roi_type;
+  const gchar *key;             /* the record's key for the first result */
+  const gchar *value_field;     /* of each class */
+} tasks[N_TASKS] = {
+  {"mnv3-classification", "classification", "confidence"},
+  {"mnv3-segmentation", "segmentation", "fraction"},
+};
+
+/* The `results` array of an element's param as a JSON array; `[]` for a
+ * NULL param. */
 static void
-note_facts (FrameFacts * facts, const GstStructure * s)
+append_results (GString * out, const GstStructure * param, Task task)
 {
-  gboolean stale = FALSE;
-  guint64 frame;
-
-  if (!facts->have_frame && gst_structure_get_uint64 (s, "frame", &frame)) {
-    facts->frame = frame;
-    facts->have_frame = TRUE;
-  }
-  if (gst_structure_get_boolean (s, "stale", &stale) && stale)
-    facts->stale = TRUE;
-}
-
-/* The first mnv3classify region of the buffer, or NULL. */
-static GstVideoRegionOfInterestMeta *
-find_classification (GstBuffer * buffer)
-{
-  GQuark roi_type = g_quark_from_static_string (CLASSIFY_ROI_TYPE);
-  gpointer state = NULL;
-  GstMeta *meta;
-
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
-    if (roi->roi_type == roi_type)
-      return roi;
-  }
-  return NULL;
-}
-
-static void
-append_classification (GString * out, GstVideoRegionOfInterestMeta * roi,
-    FrameFacts * facts)
-{
-  gboolean first = TRUE;
-
-  g_string_append (out, ", \"classification\": [");
-  for (GList * l = roi ? roi->params : NULL; l; l = l->next) {
-    const GstStructure *s = l->data;
-    if (!gst_structure_has_name (s, CLASSIFY_RESULT_NAME))
-      continue;
-    if (!first)
-      g_string_append (out, ", ");
-    first = FALSE;
-    append_result (out, s, "confidence");
-    note_facts (facts, s);
-  }
-  g_string_append_c (out, ']');
-}
-
-static void
-append_segmentation (GString * out, const GstStructure * s,
-    FrameFacts * facts)
-{
-  const GValue *results = s ? gst_structure_get_value (s, "results") : NULL;
+  const GValue *results =
+      param ? gst_structure_get_value (param, "results") : NULL;
   guint n = results && GST_VALUE_HOLDS_ARRAY (results) ?
       gst_value_array_get_size (results) : 0;
   gboolean first = TRUE;
 
-  g_string_append (out, ", \"segmentation\": [");
+  g_string_append_c (out, '[');
   for (guint i = 0; i < n; i++) {
     const GValue *v = gst_value_array_get_value (results, i);
     if (!GST_VALUE_HOLDS_STRUCTURE (v))
@@ -322,43 +315,162 @@ append_segmentation (GString * out, const GstStructure * s,
     if (!first)
       g_string_append (out, ", ");
     first = FALSE;
-    append_result (out, gst_value_get_structure (v), "fraction");
+    append_result (out, gst_value_get_structure (v), tasks[task].value_field);
   }
   g_string_append_c (out, ']');
-  if (s)
-    note_facts (facts, s);
+}
+
+/* One entry of the record's "elements": which element and model computed
+ * which result, and whether it is stale. */
+static void
+append_element (GString * out, const GstStructure * param, Task task)
+{
+  const gchar *element = gst_structure_get_string (param, "element");
+  const gchar *model = gst_structure_get_string (param, "model");
+  gboolean stale = FALSE;
+  guint64 inference_frame = 0;
+
+  gst_structure_get_boolean (param, "stale", &stale);
+  gst_structure_get_uint64 (param, "inference_frame", &inference_frame);
+  g_string_append (out, "{\"element\": ");
+  append_json_string (out, element ? element : "");
+  g_string_append (out, ", \"model\": ");
+  append_json_string (out, model ? model : "");
+  g_string_append_printf (out, ", \"task\": \"%s\", \"stale\": %s, "
+      "\"inference_frame\": %" G_GUINT64_FORMAT ", \"results\": ",
+      tasks[task].key, stale ? "true" : "false", inference_frame);
+  append_results (out, param, task);
+  g_string_append_c (out, '}');
+}
+
+/* The task of an mnv3 region of interest, N_TASKS for any other. */
+static Task
+roi_task (const GstVideoRegionOfInterestMeta * roi)
+{
+  for (Task t = 0; t < N_TASKS; t++)
+    if (roi->roi_type == g_quark_from_static_string (tasks[t].roi_type))
+      return t;
+  return N_TASKS;
 }
 
 static void
 format_record (GstMnv3JsonSink * self, GstBuffer * buffer, GString * out)
 {
-  GstVideoRegionOfInterestMeta *roi = find_classification (buffer);
-  GstCustomMeta *mask =
-      gst_buffer_get_custom_meta (buffer, GST_MNV3_SEGMENTATION_MASK_META);
-  FrameFacts facts = { FALSE, 0, FALSE };
-  GString *results = g_string_new (NULL);
+  const GstStructure *first[N_TASKS] = { NULL };
+  gboolean wanted[N_TASKS] = { self->has_classify, self->has_segment };
+  gboolean have_frame = FALSE, first_stale = FALSE, stale;
+  guint64 frame = self->buffers;
+  GString *elements = g_string_new (NULL);
+  gpointer state = NULL;
+  GstMeta *meta;
 
-  /* The results first: they carry the frame number written before them. */
-  if (self->has_classify || roi)
-    append_classification (results, roi, &facts);
-  if (self->has_segment || mask)
-    append_segmentation (results,
-        mask ? gst_custom_meta_get_structure (mask) : NULL, &facts);
+  /* In the order the elements attached them: upstream first. */
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    Task task = roi_task (roi);
+    const GstStructure *param = task < N_TASKS ?
+        gst_video_region_of_interest_meta_get_param (roi,
+        tasks[task].roi_type) : NULL;
+    if (!param)
+      continue;
+    if (!first[task])
+      first[task] = param;
+    if (!have_frame)
+      have_frame = gst_structure_get_uint64 (param, "frame", &frame);
+    if (elements->len)
+      g_string_append (elements, ", ");
+    append_element (elements, param, task);
+  }
 
   g_string_truncate (out, 0);
-  g_string_append_printf (out, "{\"frame\": %" G_GUINT64_FORMAT,
-      facts.have_frame ? facts.frame : self->buffers);
+  g_string_append_printf (out, "{\"frame\": %" G_GUINT64_FORMAT, frame);
   g_string_append (out, ", \"pts\": ");
   append_json_time (out, GST_BUFFER_PTS (buffer));
   g_string_append (out, ", \"duration\": ");
   append_json_time (out, GST_BUFFER_DURATION (buffer));
-  g_string_append_len (out, results->str, results->len);
-  g_string_append_printf (out, ", \"stale\": %s}\n",
-      facts.stale ? "true" : "false");
-  g_string_free (results, TRUE);
+  /* The first element of each task, as in format version 1; an empty array
+   * rather than a missing key when it reported nothing for this frame. */
+  for (Task t = 0; t < N_TASKS; t++) {
+    if (first[t] && gst_structure_get_boolean (first[t], "stale", &stale)
+        && stale)
+      first_stale = TRUE;
+    if (!wanted[t] && !first[t])
+      continue;
+    g_string_append_printf (out, ", \"%s\": ", tasks[t].key);
+    append_results (out, first[t], t);
+  }
+  g_string_append_printf (out, ", \"stale\": %s, \"version\": %d, "
+      "\"elements\": [%s]}\n", first_stale ? "true" : "false",
+      JSON_FORMAT_VERSION, elements->str);
+  g_string_free (elements, TRUE);
 }
 
 /* ---- GstBaseSink ------------------------------------------------------- */
+
+/* The records sent and dropped so far; object lock held. */
+static void
+get_stats (GstMnv3JsonSink * self, GstMnv3MqttStats * stats)
+{
+  if (self->mqtt)
+    gst_mnv3_mqtt_get_stats (self->mqtt, stats);
+  else
+    *stats = self->stats;
+}
+
+static void
+post_stats (GstMnv3JsonSink * self, gboolean eos)
+{
+  GstMnv3MqttStats stats;
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  get_stats (self, &stats);
+  GST_OBJECT_UNLOCK (self);
+  s = gst_structure_new (STATS_MESSAGE_NAME,
+      "records", G_TYPE_UINT64, self->buffers,
+      "records-sent", G_TYPE_UINT64, stats.sent,
+      "records-dropped", G_TYPE_UINT64, stats.dropped,
+      "connected", G_TYPE_BOOLEAN, stats.connected,
+      "eos", G_TYPE_BOOLEAN, eos, NULL);
+  self->last_stats_post = g_get_monotonic_time ();
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static gboolean
+open_file (GstMnv3JsonSink * self, const gchar * location)
+{
+  self->file = fopen (location, "w");
+  if (!self->file) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open file \"%s\" for writing: %s.", location,
+            g_strerror (errno)), GST_ERROR_SYSTEM);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "writing to %s", location);
+  return TRUE;
+}
+
+static gboolean
+open_mqtt (GstMnv3JsonSink * self, const gchar * location)
+{
+  GError *error = NULL;
+  /* Connects in its own thread: no waiting here. */
+  GstMnv3Mqtt *mqtt = gst_mnv3_mqtt_new (GST_ELEMENT (self), location,
+      &error);
+
+  if (!mqtt) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", error->message),
+        (NULL));
+    g_error_free (error);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->mqtt = mqtt;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
 
 static gboolean
 gst_mnv3_json_sink_start (GstBaseSink * sink)
@@ -368,20 +480,19 @@ gst_mnv3_json_sink_start (GstBaseSink * sink)
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
+  memset (&self->stats, 0, sizeof self->stats);
   GST_OBJECT_UNLOCK (self);
 
   if (!location || !*location) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No file name specified for writing."),
-        ("Set the 'location' property to the JSON lines file to write."));
+        ("Set the 'location' property to the JSON lines file to write, or "
+            "to mqtt://HOST[:PORT]/TOPIC."));
     g_free (location);
     return FALSE;
   }
-  self->file = fopen (location, "w");
-  if (!self->file) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open file \"%s\" for writing: %s.", location,
-            g_strerror (errno)), GST_ERROR_SYSTEM);
+  if (!(gst_mnv3_mqtt_is_uri (location) ? open_mqtt (self, location) :
+          open_file (self, location))) {
     g_free (location);
     return FALSE;
   }
@@ -389,8 +500,7 @@ gst_mnv3_json_sink_start (GstBaseSink * sink)
   self->buffers = 0;
   self->upstream_checked = FALSE;
   self->line = g_string_sized_new (512);
-  self->last_flush = g_get_monotonic_time ();
-  GST_DEBUG_OBJECT (self, "writing to %s", location);
+  self->last_flush = self->last_stats_post = g_get_monotonic_time ();
   return TRUE;
 }
 
@@ -411,6 +521,7 @@ static gboolean
 gst_mnv3_json_sink_stop (GstBaseSink * sink)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  GstMnv3Mqtt *mqtt;
   gboolean ok = TRUE;
 
   if (self->file) {
@@ -422,6 +533,18 @@ gst_mnv3_json_sink_stop (GstBaseSink * sink)
       ok = FALSE;
     }
     self->file = NULL;
+  }
+  GST_OBJECT_LOCK (self);
+  mqtt = self->mqtt;
+  self->mqtt = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (mqtt) {
+    GstMnv3MqttStats stats;
+    /* Disconnecting may wait for the network: not under the lock. */
+    gst_mnv3_mqtt_free (mqtt, &stats);
+    GST_OBJECT_LOCK (self);
+    self->stats = stats;
+    GST_OBJECT_UNLOCK (self);
   }
   GST_DEBUG_OBJECT (self, "wrote %" G_GUINT64_FORMAT " records", self->buffers);
   g_clear_pointer (&self->path, g_free);
@@ -436,25 +559,40 @@ static GstFlowReturn
 gst_mnv3_json_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
+  guint stats_interval;
 
   if (!self->upstream_checked)
     check_upstream (self);
 
   format_record (self, buffer, self->line);
-  if (fwrite (self->line->str, 1, self->line->len, self->file)
-      != self->line->len) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write to file \"%s\": %s.", self->path,
-            g_strerror (errno)), GST_ERROR_SYSTEM);
-    return GST_FLOW_ERROR;
-  }
   self->buffers++;
-
-  if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
-    self->last_flush = g_get_monotonic_time ();
-    if (!flush_file (self))
+  if (self->file) {
+    if (fwrite (self->line->str, 1, self->line->len, self->file)
+        != self->line->len) {
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+          ("Could not write to file \"%s\": %s.", self->path,
+              g_strerror (errno)), GST_ERROR_SYSTEM);
       return GST_FLOW_ERROR;
+    }
+    GST_OBJECT_LOCK (self);
+    self->stats.sent++;
+    GST_OBJECT_UNLOCK (self);
+    if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
+      self->last_flush = g_get_monotonic_time ();
+      if (!flush_file (self))
+        return GST_FLOW_ERROR;
+    }
+  } else {
+    /* One record per message, without the line's newline. */
+    gst_mnv3_mqtt_publish (self->mqtt, self->line->str, self->line->len - 1);
   }
+
+  GST_OBJECT_LOCK (self);
+  stats_interval = self->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (stats_interval && g_get_monotonic_time () - self->last_stats_post >=
+      (gint64) stats_interval * G_USEC_PER_SEC)
+    post_stats (self, FALSE);
   return GST_FLOW_OK;
 }
 
@@ -473,11 +611,16 @@ gst_mnv3_json_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstMnv3JsonSink *self = GST_MNV3_JSON_SINK (sink);
 
-  /* Everything is on disk when the application sees EOS. */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->file
-      && !flush_file (self)) {
-    gst_event_unref (event);
-    return FALSE;
+  /* Everything is on disk, or sent if the broker can take it, when the
+   * application sees EOS, and so are the final statistics. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    if (self->file && !flush_file (self)) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+    if (self->mqtt)
+      gst_mnv3_mqtt_drain (self->mqtt, MQTT_DRAIN_TIMEOUT_US);
+    post_stats (self, TRUE);
   }
   return GST_BASE_SINK_CLASS (gst_mnv3_json_sink_parent_class)->event (sink,
       event);
@@ -498,6 +641,11 @@ gst_mnv3_json_sink_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->stats_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -516,6 +664,21 @@ gst_mnv3_json_sink_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->location);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->stats_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RECORDS_SENT:
+    case PROP_RECORDS_DROPPED:{
+      GstMnv3MqttStats stats;
+      GST_OBJECT_LOCK (self);
+      get_stats (self, &stats);
+      GST_OBJECT_UNLOCK (self);
+      g_value_set_uint64 (value, prop_id == PROP_RECORDS_SENT ? stats.sent :
+          stats.dropped);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -549,20 +712,74 @@ gst_mnv3_json_sink_class_init (GstMnv3JsonSinkClass * klass)
    * GstMnv3JsonSink:location:
    *
    * The JSON lines file to write; it is created, or truncated if it exists.
+   * Or, since 0.2, mqtt://HOST[:PORT]/TOPIC (port 1883 by default): each
+   * record is published to TOPIC on that MQTT broker as one message (QoS 0,
+   * without the newline). The sink connects in the background and
+   * reconnects whenever the connection is lost, so that the pipeline never
+   * waits for the network: records that cannot be sent meanwhile are
+   * dropped, counted in #GstMnv3JsonSink:records-dropped and the
+   * statistics message, and a warning says that the connection was lost
+   * (an info message that it is back).
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "File Location",
-          "The JSON lines file to write (created, or truncated if it exists)",
-          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      g_param_spec_string ("location", "Location",
+          "The JSON lines file to write (created, or truncated if it exists), "
+          "or mqtt://HOST[:PORT]/TOPIC to publish each record to an MQTT "
+          "broker", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstMnv3JsonSink:stats-interval:
+   *
+   * Posts an element message named "mnv3-jsonsink-stats" every N seconds
+   * (checked as records arrive), and at end of stream, with `records`
+   * (guint64: records received), `records-sent`, `records-dropped`
+   * (guint64, see the properties), `connected` (boolean: to the MQTT
+   * broker; FALSE for a file) and `eos` (boolean). 0 posts only the one at
+   * end of stream.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics interval",
+          "Post a \"" STATS_MESSAGE_NAME "\" message every N seconds "
+          "(0 = only at end of stream)", 0, 3600, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstMnv3JsonSink:records-sent:
+   *
+   * Records written to the file, or to the MQTT broker's connection, since
+   * the sink started (kept after it stops).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_RECORDS_SENT,
+      g_param_spec_uint64 ("records-sent", "Records sent",
+          "Records written to the file or the MQTT broker's connection", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMnv3JsonSink:records-dropped:
+   *
+   * Records that could not be sent to the MQTT broker since the sink
+   * started: while it was not connected, when the broker could not keep up
+   * (more than 256 records waiting), or lost with the connection. Always 0
+   * for a file, where a failed write is an error.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_RECORDS_DROPPED,
+      g_param_spec_uint64 ("records-dropped", "Records dropped",
+          "Records that could not be sent to the MQTT broker", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
-      "MobileNetV3 JSON lines sink", "Sink/File",
+      "MobileNetV3 JSON lines sink", "Sink/File/Network",
       "Writes the classification and segmentation results of mnv3classify "
-      "and mnv3segment as one JSON line per frame", "mnv3 developers");
+      "and mnv3segment as one JSON line per frame, to a file or an MQTT "
+      "broker", "mnv3 developers");
 
   sink_class->start = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_mnv3_json_sink_stop);

@@ -18,8 +18,8 @@
  * holds:
  *
  * * `mask` (#GstBuffer): the class id of every pixel at network resolution,
- *   GRAY8, `mask_width` bytes per row, with a #GstVideoMeta
- * * `mask_width`, `mask_height` (int)
+ *   GRAY8, `mask_stride` bytes per row, with a #GstVideoMeta
+ * * `mask_width`, `mask_height`, `mask_stride` (int)
  * * `x`, `y`, `width`, `height` (int): the rectangle of the frame the mask
  *   covers (the config's centre crop), in frame pixels
  * * `results`: array of structures with `label_id` (int), `label` (string)
@@ -28,14 +28,23 @@
  * * `stale` (boolean), `frame`, `inference_frame` (guint64): as for
  *   mnv3classify, see #GstMnv3Filter:inference-interval
  *
+ * The same result is attached as a #GstVideoRegionOfInterestMeta of
+ * roi_type "mnv3-segmentation" over that rectangle, numbered like
+ * mnv3classify's (its `id`), whose parameter named "mnv3-segmentation" has
+ * `mask`, `mask_width`, `mask_height`, `mask_stride`, `results`, `stale`,
+ * `frame`, `inference_frame`, and `element` and `model` (the element's
+ * name and the config's model.name): with several mnv3segment elements,
+ * gst_buffer_get_custom_meta() finds only the first one's mask, the region
+ * metas every one's.
+ *
  * With GStreamer 1.26 or newer, a GstAnalyticsSegmentationMtd with the same
  * mask is attached as well.
  *
  * With #GstMnv3Filter:post-messages, an element message named
- * "mnv3-segmentation" is posted per frame with `frame`, `inference_frame`,
- * `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e. G_MAXUINT64,
- * when the buffer has no timestamp), `stale`, `skipped`, `inference_ms` (see
- * mnv3classify) and `results` as above. Live mode and the statistics are
+ * "mnv3-segmentation" is posted per frame with `model`, `frame`,
+ * `inference_frame`, `pts` (guint64 nanoseconds; GST_CLOCK_TIME_NONE, i.e.
+ * G_MAXUINT64, when the buffer has no timestamp), `stale`, `skipped`,
+ * `inference_ms` (see mnv3classify) and `results` as above. Live mode and the statistics are
  * those of mnv3classify (#GstMnv3Filter:mode).
  *
  * From Python, read the `results` arrays with Gst.Structure.get_array()
@@ -66,6 +75,7 @@
 GST_DEBUG_CATEGORY_STATIC (gst_mnv3_segment_debug);
 #define GST_CAT_DEFAULT gst_mnv3_segment_debug
 
+#define ROI_TYPE "mnv3-segmentation"
 #define RESULT_NAME "mnv3-segmentation-result"
 #define MAX_CLASSES 256         /* a mask holds 8-bit class ids */
 
@@ -274,6 +284,17 @@ gst_mnv3_segment_read_result (GstMnv3Filter * filter, GstVideoFrame * frame)
 
 /* ---- metadata, drawing and messages ------------------------------------ */
 
+/* The mask's fields, the same in both metas. */
+static void
+set_mask_fields (GstMnv3Segment * self, GstStructure * s)
+{
+  gst_structure_set (s,
+      "mask", GST_TYPE_BUFFER, self->mask,
+      "mask_width", G_TYPE_INT, self->mask_width,
+      "mask_height", G_TYPE_INT, self->mask_height,
+      "mask_stride", G_TYPE_INT, self->mask_width, NULL);
+}
+
 static void
 add_mask_meta (GstMnv3Segment * self, GstBuffer * buffer,
     const GstMnv3FrameInfo * info)
@@ -282,10 +303,8 @@ add_mask_meta (GstMnv3Segment * self, GstBuffer * buffer,
       GST_MNV3_SEGMENTATION_MASK_META);
   GstStructure *s = gst_custom_meta_get_structure (meta);
 
+  set_mask_fields (self, s);
   gst_structure_set (s,
-      "mask", GST_TYPE_BUFFER, self->mask,
-      "mask_width", G_TYPE_INT, self->mask_width,
-      "mask_height", G_TYPE_INT, self->mask_height,
       "x", G_TYPE_INT, self->placement.x,
       "y", G_TYPE_INT, self->placement.y,
       "width", G_TYPE_INT, self->placement.width,
@@ -294,6 +313,22 @@ add_mask_meta (GstMnv3Segment * self, GstBuffer * buffer,
       "frame", G_TYPE_UINT64, info->frame,
       "inference_frame", G_TYPE_UINT64, info->inference_frame, NULL);
   gst_structure_set_value (s, "results", &self->results);
+}
+
+/* The region the mask covers, as every mnv3 element reports its result. */
+static void
+add_roi_meta (GstMnv3Segment * self, GstBuffer * buffer,
+    const GstMnv3FrameInfo * info)
+{
+  GstVideoRegionOfInterestMeta *roi =
+      gst_mnv3_filter_add_roi (GST_MNV3_FILTER (self), buffer, ROI_TYPE,
+      &self->placement);
+  GstStructure *param =
+      gst_mnv3_filter_result_param_new (GST_MNV3_FILTER (self), ROI_TYPE,
+      info, &self->results);
+
+  set_mask_fields (self, param);
+  gst_video_region_of_interest_meta_add_param (roi, param);
 }
 
 #ifdef HAVE_GST_ANALYTICS_SEGMENTATION
@@ -386,6 +421,7 @@ gst_mnv3_segment_apply_result (GstMnv3Filter * filter, GstVideoFrame * frame,
   if (!self->mask)
     return;
   add_mask_meta (self, frame->buffer, info);
+  add_roi_meta (self, frame->buffer, info);
 #ifdef HAVE_GST_ANALYTICS_SEGMENTATION
   add_analytics_meta (self, frame->buffer);
 #endif

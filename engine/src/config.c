@@ -621,10 +621,30 @@ static int load_labels(parse_ctx *c, const node *n, mnv3_config *cfg) {
 
 /* ---- sections ------------------------------------------------------------ */
 
-enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_COUNT };
+enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_NAME, M_COUNT };
 static const char *const MODEL_KEYS[M_COUNT] = {
     "architecture", "width-multiplier", "num-classes", "background-class",
-    "weights"};
+    "weights", "name"};
+
+/* model.name, or the config file's name without its folder and extension:
+   what results are labelled with when several models run side by side. */
+static int parse_name(parse_ctx *c, const node *n, mnv3_config *cfg) {
+  const char *name = NULL;
+  size_t length;
+  if (n) {
+    if (get_string(c, n, "model.name", "a name", &name))
+      return -1;
+    length = strlen(name);
+  } else {
+    const char *slash = strrchr(c->name, '/');
+    name = slash ? slash + 1 : c->name;
+    const char *dot = strrchr(name, '.');
+    length = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+  }
+  if (!(cfg->name = strndup(name, length)))
+    return mnv3_fail(c->error, "%s: out of memory", c->name);
+  return 0;
+}
 
 static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
                        mnv3_config *cfg) {
@@ -652,6 +672,8 @@ static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
   int segment = strcmp(arch, SEGMENT_ARCHITECTURE) == 0;
   if (!(cfg->architecture = strdup(arch)))
     return mnv3_fail(c->error, "%s: out of memory", c->name);
+  if (parse_name(c, v[M_NAME], cfg))
+    return -1;
 
   cfg->width_multiplier = 1.0;
   if (v[M_WIDTH] &&
@@ -852,6 +874,7 @@ void mnv3_config_clear(mnv3_config *config) {
     return;
   free(config->path);
   free(config->architecture);
+  free(config->name);
   free(config->weights_path);
   free(config->weights_error);
   free(config->labels_path);

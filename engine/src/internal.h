@@ -25,6 +25,7 @@ typedef struct mnv3_config {
   char *path;              /* the YAML file */
   char *architecture;      /* mobilenet_v3_large | mobilenet_v3_small |
                               lraspp_mobilenet_v3_large */
+  char *name;              /* model.name, default: the YAML file's stem */
   double width_multiplier; /* model.width-multiplier, default 1.0 */
   int num_classes;         /* model.num-classes: outputs of the network */
   int background_class;    /* model.background-class: output 0 is "background"

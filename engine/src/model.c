@@ -101,6 +101,8 @@ const char *mnv3_model_architecture(const mnv3_model *model) {
   return model->config.architecture;
 }
 
+const char *mnv3_model_name(const mnv3_model *model) { return model->config.name; }
+
 int mnv3_model_num_classes(const mnv3_model *model) {
   return model->config.num_classes - model->class_offset;
 }

@@ -151,6 +151,7 @@ static void test_full_config(void) {
       "  num-classes: 1001\n"
       "  background-class: true\n"
       "  weights: ../models/w.safetensors\n"
+      "  name: large 0.75\n"
       "labels: ../models/labels1001.txt\n"
       "input:\n"
       "  size: [256, 320]\n"
@@ -170,6 +171,7 @@ static void test_full_config(void) {
   CHECK(strcmp(cfg.path, want_path) == 0, "path %s", cfg.path);
   CHECK(strcmp(cfg.architecture, "mobilenet_v3_large") == 0, "arch %s",
         cfg.architecture);
+  CHECK(strcmp(cfg.name, "large 0.75") == 0, "name %s", cfg.name);
   close_enough(cfg.width_multiplier, 0.75, "width_multiplier");
   CHECK(cfg.num_classes == 1001, "num_classes %d", cfg.num_classes);
   CHECK(cfg.background_class == 1, "background_class %d",
@@ -243,6 +245,8 @@ static void test_defaults(void) {
   CHECK(rc == 0, "%s", err.message);
   CHECK(strcmp(cfg.path, "mem.yaml") == 0, "path %s", cfg.path);
   CHECK(strcmp(cfg.architecture, "mobilenet_v3_small") == 0, "arch");
+  /* The file's name without its extension. */
+  CHECK(strcmp(cfg.name, "mem") == 0, "default name %s", cfg.name);
   close_enough(cfg.width_multiplier, 1.0, "default width");
   CHECK(cfg.num_classes == 1000, "default classes %d", cfg.num_classes);
   CHECK(cfg.background_class == 0, "default background");
@@ -411,7 +415,9 @@ static void test_key_errors(void) {
   expect_error(MODEL_SMALL "  widht: 1\n", "cfg.yaml:3:3: model: ",
                "unknown key 'widht'",
                "architecture, width-multiplier, num-classes, "
-               "background-class, weights");
+               "background-class, weights, name");
+  expect_error(MODEL_SMALL "  name: [a]\n", "cfg.yaml:3:9: model.name: ",
+               "expected a name, got a list", NULL);
   expect_error(MODEL_SMALL "input:\n  size: [224, 224]\n  scale: 2\n",
                "cfg.yaml:5:3: input: unknown key 'scale'",
                "size, mean, std, crop", NULL);

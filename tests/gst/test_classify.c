@@ -33,8 +33,8 @@ teardown (void)
 static GstHarness *
 classify_harness (const gchar * extra)
 {
-  gchar *desc = g_strdup_printf ("mnv3classify config=\"%s\" threads=1 %s",
-      config, extra ? extra : "");
+  gchar *desc = g_strdup_printf ("mnv3classify name=classify config=\"%s\" "
+      "threads=1 %s", config, extra ? extra : "");
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
   return h;
@@ -48,6 +48,41 @@ typedef struct {
   guint64 frame, inference_frame;
 } Results;
 
+/* The last param holds the same classes and frame numbers, with the
+ * element's and the model's names. */
+static void
+check_summary (const GstStructure * s, const Results * r)
+{
+  const GValue *results = gst_structure_get_value (s, "results");
+  gboolean stale;
+  guint64 frame, inference_frame;
+
+  fail_unless_equals_string (gst_structure_get_name (s),
+      "mnv3-classification");
+  fail_unless_equals_string (gst_structure_get_string (s, "element"),
+      "classify");
+  /* The config's file name without its extension. */
+  fail_unless_equals_string (gst_structure_get_string (s, "model"),
+      "tfslim");
+  fail_unless (gst_structure_get_boolean (s, "stale", &stale));
+  fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+  fail_unless (gst_structure_get_uint64 (s, "inference_frame",
+          &inference_frame));
+  fail_unless (stale == r->stale && frame == r->frame
+      && inference_frame == r->inference_frame);
+  fail_unless (results && GST_VALUE_HOLDS_ARRAY (results));
+  fail_unless_equals_int (gst_value_array_get_size (results), r->n);
+  for (gint i = 0; i < r->n; i++) {
+    const GstStructure *c =
+        gst_value_get_structure (gst_value_array_get_value (results, i));
+    gint id;
+    gdouble confidence;
+    fail_unless (gst_structure_get_int (c, "label_id", &id) && id == r->ids[i]);
+    fail_unless (gst_structure_get_double (c, "confidence", &confidence)
+        && confidence == r->scores[i]);
+  }
+}
+
 /* The classification the element attached to a buffer; n = 0 without meta. */
 static Results
 read_results (GstBuffer * buffer)
@@ -60,7 +95,7 @@ read_results (GstBuffer * buffer)
     return r;
   fail_unless_equals_string (g_quark_to_string (roi->roi_type),
       "mnv3-classification");
-  for (GList * l = roi->params; l; l = l->next) {
+  for (GList * l = roi->params; l->next; l = l->next) {
     const GstStructure *s = l->data;
     fail_unless (r.n < K);
     fail_unless_equals_string (gst_structure_get_name (s),
@@ -74,6 +109,7 @@ read_results (GstBuffer * buffer)
             &r.inference_frame));
     r.n++;
   }
+  check_summary (g_list_last (roi->params)->data, &r);
   return r;
 }
 
@@ -304,6 +340,8 @@ GST_START_TEST (test_inference_interval)
 
     msg = pop_element_message (bus, "mnv3-classification");
     s = gst_message_get_structure (msg);
+    fail_unless_equals_string (gst_structure_get_string (s, "model"),
+        "tfslim");
     fail_unless (gst_structure_get_uint64 (s, "frame", &u64));
     fail_unless_equals_uint64 (u64, i);
     fail_unless (gst_structure_get_uint64 (s, "inference_frame", &u64));

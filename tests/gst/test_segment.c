@@ -80,8 +80,8 @@ teardown (void)
 static GstHarness *
 segment_harness (const gchar * extra)
 {
-  gchar *desc = g_strdup_printf ("mnv3segment config=\"%s\" threads=1 %s",
-      config, extra ? extra : "");
+  gchar *desc = g_strdup_printf ("mnv3segment name=segment config=\"%s\" "
+      "threads=1 %s", config, extra ? extra : "");
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
   return h;
@@ -96,6 +96,42 @@ typedef struct {
   guint64 frame, inference_frame;
   const GstStructure *s;
 } MaskMeta;
+
+/* The region of interest meta says the same, with the element's and the
+ * model's names. */
+static void
+check_roi_meta (GstBuffer * buffer, const MaskMeta * m)
+{
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_get_video_region_of_interest_meta (buffer);
+  const GstStructure *p;
+  gboolean stale;
+  guint64 frame, inference_frame;
+  gint stride;
+
+  fail_unless (roi != NULL, "no region of interest meta");
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type),
+      "mnv3-segmentation");
+  fail_unless (roi->x == (guint) m->placement.x
+      && roi->y == (guint) m->placement.y
+      && roi->w == (guint) m->placement.width
+      && roi->h == (guint) m->placement.height);
+  p = gst_video_region_of_interest_meta_get_param (roi, "mnv3-segmentation");
+  fail_unless (p != NULL);
+  fail_unless (g_value_get_boxed (gst_structure_get_value (p, "mask")) ==
+      m->mask);
+  fail_unless (gst_structure_get (p, "stale", G_TYPE_BOOLEAN, &stale,
+          "frame", G_TYPE_UINT64, &frame,
+          "inference_frame", G_TYPE_UINT64, &inference_frame,
+          "mask_stride", G_TYPE_INT, &stride, NULL));
+  fail_unless (stale == m->stale && frame == m->frame
+      && inference_frame == m->inference_frame && stride == m->mask_width);
+  fail_unless (gst_value_compare (gst_structure_get_value (p, "results"),
+          m->results) == GST_VALUE_EQUAL);
+  fail_unless_equals_string (gst_structure_get_string (p, "element"),
+      "segment");
+  fail_unless (gst_structure_get_string (p, "model") != NULL);
+}
 
 static MaskMeta
 read_mask_meta (GstBuffer * buffer)
@@ -118,6 +154,7 @@ read_mask_meta (GstBuffer * buffer)
           "inference_frame", G_TYPE_UINT64, &m.inference_frame, NULL));
   m.results = gst_structure_get_value (s, "results");
   fail_unless (m.results && GST_VALUE_HOLDS_ARRAY (m.results));
+  check_roi_meta (buffer, &m);
   return m;
 }
 

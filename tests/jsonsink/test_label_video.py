@@ -25,7 +25,8 @@ LABELS = os.path.join(SOURCE, "models", "labels", "imagenet-background.txt")
 MODEL = "v3-small_224_1.0_uint8.tflite"
 FPS = 10
 
-RECORD_KEYS = ["frame", "pts", "duration", "classification", "stale"]
+RECORD_KEYS = ["frame", "pts", "duration", "classification", "stale", "version",
+               "elements"]
 RESULT_KEYS = ["label_id", "label", "confidence"]
 
 # EXPECTED.txt, per second: (classes accepted, how deep in the ranking).
@@ -108,6 +109,12 @@ def check_records(path, labels, n_decoded):
               f"frame {i}: duration {rec['duration']}")
         results = rec["classification"]
         check(len(results) == 3, f"frame {i}: {len(results)} classes with top-k=3")
+        check(rec["version"] == 2, f"frame {i}: version {rec['version']}")
+        # The one classifier's entry: the same classes, named by the
+        # element and the config file's stem.
+        check([(e["model"], e["task"], e["stale"], e["results"]) for e in rec["elements"]]
+              == [(os.path.splitext(os.path.basename(CONFIG))[0], "classification",
+                   False, results)], f"frame {i}: elements {rec['elements']}")
         for r in results:
             check(list(r) == RESULT_KEYS, f"frame {i}: result keys {list(r)}")
             # The model has a background class at index 0 of the labels file.
@@ -117,7 +124,8 @@ def check_records(path, labels, n_decoded):
         scores = [r["confidence"] for r in results]
         check(scores == sorted(scores, reverse=True), f"frame {i}: not best first")
         # Fixed six-decimal format, independent of the locale.
-        check(len(re.findall(r'"confidence": \d\.\d{6}[,}]', line)) == len(results),
+        # (The classes are written twice: at the top and in "elements".)
+        check(len(re.findall(r'"confidence": \d\.\d{6}[,}]', line)) == 2 * len(results),
               f"frame {i}: confidences not printed as %.6f: {line}")
 
     pts = [r["pts"] for r in records]

@@ -50,6 +50,10 @@ MNV3_API void mnv3_model_unref(mnv3_model *model);
 MNV3_API mnv3_task mnv3_model_task(const mnv3_model *model);
 /* e.g. "mobilenet_v3_small" */
 MNV3_API const char *mnv3_model_architecture(const mnv3_model *model);
+/* The config's model.name, by default the config file's name without its
+ * folder and extension (e.g. "mobilenet_v3_small_tfslim_uint8"): names the
+ * model in results when several run side by side. */
+MNV3_API const char *mnv3_model_name(const mnv3_model *model);
 /* Classes as the user sees them (a TFLite "background" output is hidden);
  * every class id of the API is in [0, this). */
 MNV3_API int mnv3_model_num_classes(const mnv3_model *model);
