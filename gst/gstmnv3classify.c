@@ -21,8 +21,10 @@
  * #GstMnv3Filter:inference-interval), `frame` (guint64: this frame's number
  * since the element started) and `inference_frame` (guint64: the frame the
  * result comes from). No meta is attached when no class reaches
- * #GstMnv3Classify:threshold. With GStreamer 1.24 or newer, a
- * GstAnalyticsClsMtd with the same classes is attached as well.
+ * #GstMnv3Classify:threshold. With GStreamer 1.24 or newer, the buffer's
+ * #GstAnalyticsRelationMeta gets a #GstAnalyticsClsMtd as well: the same
+ * classes in the same order, the confidences as levels, the labels as
+ * quarks.
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-classification" is posted per frame, with `frame`, `inference_frame`,
@@ -362,8 +364,9 @@ add_analytics_meta (GstMnv3Classify * self, GstBuffer * buffer)
     quarks[i] = g_quark_from_string (gst_mnv3_class_label (model,
             self->results[i].class_id, buf, sizeof buf));
   }
-  gst_analytics_relation_meta_add_cls_mtd (rmeta, self->n_results, levels,
-      quarks, &mtd);
+  if (!gst_analytics_relation_meta_add_cls_mtd (rmeta, self->n_results,
+          levels, quarks, &mtd))
+    GST_WARNING_OBJECT (self, "could not add the classification mtd");
 }
 #endif
 
