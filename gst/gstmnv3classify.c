@@ -29,9 +29,11 @@
  * name, and the config's model.name, by default the config file's name
  * without its extension), `stale`, `frame` and `inference_frame`: what
  * Python reads with get_param(). No meta is attached when no class reaches
- * #GstMnv3Classify:threshold. With GStreamer 1.24 or newer, a
- * GstAnalyticsClsMtd with the same classes is attached as well. Several
- * mnv3classify elements in a pipeline each attach their own meta.
+ * #GstMnv3Classify:threshold. Several mnv3classify elements in a pipeline
+ * each attach their own meta. With GStreamer 1.24 or newer, the buffer's
+ * #GstAnalyticsRelationMeta gets a #GstAnalyticsClsMtd as well: the same
+ * classes in the same order, the confidences as levels, the labels as
+ * quarks.
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-classification" is posted per frame, with `model`, `frame`,
@@ -379,8 +381,9 @@ add_analytics_meta (GstMnv3Classify * self, GstBuffer * buffer)
     quarks[i] = g_quark_from_string (gst_mnv3_class_label (model,
             self->results[i].class_id, buf, sizeof buf));
   }
-  gst_analytics_relation_meta_add_cls_mtd (rmeta, self->n_results, levels,
-      quarks, &mtd);
+  if (!gst_analytics_relation_meta_add_cls_mtd (rmeta, self->n_results,
+          levels, quarks, &mtd))
+    GST_WARNING_OBJECT (self, "could not add the classification mtd");
 }
 #endif
 

@@ -37,8 +37,12 @@
  * gst_buffer_get_custom_meta() finds only the first one's mask, the region
  * metas every one's.
  *
- * With GStreamer 1.26 or newer, a GstAnalyticsSegmentationMtd with the same
- * mask is attached as well.
+ * With GStreamer 1.26 or newer, the buffer's #GstAnalyticsRelationMeta gets
+ * a #GstAnalyticsSegmentationMtd as well: the same mask and rectangle, a
+ * semantic segmentation whose region ids are the classes of `results`, in
+ * that order. It is related both ways (GST_ANALYTICS_REL_TYPE_N_TO_N) to a
+ * #GstAnalyticsClsMtd whose entry i names region i: the label as quark,
+ * level -1 (no confidence).
  *
  * With #GstMnv3Filter:post-messages, an element message named
  * "mnv3-segmentation" is posted per frame with `model`, `frame`,
@@ -332,14 +336,24 @@ add_roi_meta (GstMnv3Segment * self, GstBuffer * buffer,
 }
 
 #ifdef HAVE_GST_ANALYTICS_SEGMENTATION
+/* The mask as a GstAnalyticsSegmentationMtd whose region ids are the classes
+ * present, related N_TO_N (how segmentationoverlay looks for it) to a
+ * GstAnalyticsClsMtd naming them: classification index i is region index i.
+ * A semantic mask has no confidence per region, so the levels are -1,
+ * upstream's "undefined". */
 static void
 add_analytics_meta (GstMnv3Segment * self, GstBuffer * buffer)
 {
+  const mnv3_model *model = GST_MNV3_FILTER (self)->model;
   GstAnalyticsRelationMeta *rmeta = gst_buffer_add_analytics_relation_meta
       (buffer);
   guint n = gst_value_array_get_size (&self->results);
   guint *ids = g_newa (guint, n);
-  GstAnalyticsSegmentationMtd mtd;
+  gfloat *levels = g_newa (gfloat, n);
+  GQuark *quarks = g_newa (GQuark, n);
+  GstAnalyticsSegmentationMtd seg_mtd;
+  GstAnalyticsClsMtd cls_mtd;
+  gchar buf[32];
 
   for (guint i = 0; i < n; i++) {
     const GstStructure *r =
@@ -348,11 +362,26 @@ add_analytics_meta (GstMnv3Segment * self, GstBuffer * buffer)
     gint id = 0;
     gst_structure_get_int (r, "label_id", &id);
     ids[i] = id;
+    levels[i] = -1.0f;
+    quarks[i] = g_quark_from_string (gst_mnv3_class_label (model, id, buf,
+            sizeof buf));
   }
-  gst_analytics_relation_meta_add_segmentation_mtd (rmeta,
-      gst_buffer_ref (self->mask), GST_SEGMENTATION_TYPE_SEMANTIC, n, ids,
-      self->placement.x, self->placement.y, self->placement.width,
-      self->placement.height, &mtd);
+  /* The mtd owns a reference to the mask only when it was added. */
+  if (!gst_analytics_relation_meta_add_segmentation_mtd (rmeta,
+          gst_buffer_ref (self->mask), GST_SEGMENTATION_TYPE_SEMANTIC, n, ids,
+          self->placement.x, self->placement.y, self->placement.width,
+          self->placement.height, &seg_mtd)) {
+    gst_buffer_unref (self->mask);
+    GST_WARNING_OBJECT (self, "could not add the segmentation mtd");
+    return;
+  }
+  if (!gst_analytics_relation_meta_add_cls_mtd (rmeta, n, levels, quarks,
+          &cls_mtd)
+      || !gst_analytics_relation_meta_set_relation (rmeta,
+          GST_ANALYTICS_REL_TYPE_N_TO_N, seg_mtd.id, cls_mtd.id)
+      || !gst_analytics_relation_meta_set_relation (rmeta,
+          GST_ANALYTICS_REL_TYPE_N_TO_N, cls_mtd.id, seg_mtd.id))
+    GST_WARNING_OBJECT (self, "could not name the segmentation's regions");
 }
 #endif
 
