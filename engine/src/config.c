@@ -621,10 +621,10 @@ static int load_labels(parse_ctx *c, const node *n, mnv3_config *cfg) {
 
 /* ---- sections ------------------------------------------------------------ */
 
-enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_COUNT };
+enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_PRECISION, M_COUNT };
 static const char *const MODEL_KEYS[M_COUNT] = {
     "architecture", "width-multiplier", "num-classes", "background-class",
-    "weights"};
+    "weights", "precision"};
 
 static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
                        mnv3_config *cfg) {
@@ -681,6 +681,16 @@ static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
                      "true needs model.num-classes >= 2 (the background "
                      "output plus at least one class), got %d",
                      cfg->num_classes);
+  }
+
+  if (v[M_PRECISION]) {
+    const char *precision = NULL;
+    if (get_string(c, v[M_PRECISION], "model.precision", "fp32 or int8", &precision))
+      return -1;
+    if (strcmp(precision, "int8") != 0 && strcmp(precision, "fp32") != 0)
+      return fail_at(c, v[M_PRECISION], "model.precision", "expected fp32 or int8; got %s",
+                     describe(v[M_PRECISION], buf, sizeof buf));
+    cfg->int8 = strcmp(precision, "int8") == 0;
   }
 
   join_key(key, sizeof key, "model", "weights");

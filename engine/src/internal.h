@@ -29,6 +29,7 @@ typedef struct mnv3_config {
   int num_classes;         /* model.num-classes: outputs of the network */
   int background_class;    /* model.background-class: output 0 is "background"
                               and is hidden from users (TF releases) */
+  int int8;                /* model.precision: int8 (else fp32, the default) */
   char *weights_path;      /* model.weights, resolved against the YAML's folder */
   char *weights_error;     /* why model.weights is unusable (file:line:col:
                               missing file), reported when it is used */

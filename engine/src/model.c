@@ -63,7 +63,8 @@ mnv3_model *mnv3_model_load(const char *config_path, const char *weights_overrid
               config_path);
   } else if (mnv3_network_build(&model->config, &net, error) == 0) {
     if (load_weights(weights, &net, error) == 0 &&
-        mnv3_plan_compile(&net, mnv3_kernels_get(), &model->plan, error) == 0) {
+        mnv3_plan_compile(&net, mnv3_kernels_get(), model->config.int8, &model->plan,
+                          error) == 0) {
       model->task = net.task;
       model->input_lo = net.input_lo;
       model->input_hi = net.input_hi;
@@ -122,6 +123,10 @@ void mnv3_model_class_color(const mnv3_model *model, int class_id, uint8_t rgb[3
 
 mnv3_rect mnv3_model_frame_crop(const mnv3_model *model, int width, int height) {
   return mnv3_centre_crop(width, height, model->config.crop);
+}
+
+const char *mnv3_model_precision(const mnv3_model *model) {
+  return model->plan.int8 ? "int8" : "fp32";
 }
 
 const char *mnv3_isa_name(void) { return mnv3_kernels_get()->isa; }

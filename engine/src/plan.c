@@ -4,6 +4,7 @@
 
 #include "workers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ static int only_next_reads(const mnv3_plan *plan, int i) {
  * ways). */
 static void mark_fusable(mnv3_plan *plan) {
   const char *env = getenv("MNV3_FUSE");
-  if (env && strcmp(env, "0") == 0)
+  if ((env && strcmp(env, "0") == 0) || plan->int8)
     return;
   const mnv3_kernels *k = plan->kernels;
   for (int i = 0; i + 1 < plan->num_steps; i++) {
@@ -52,10 +53,108 @@ static void mark_fusable(mnv3_plan *plan) {
   }
 }
 
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
+/* ---- 8-bit ------------------------------------------------------------- */
+
+static const mnv3_qconv_kernel *choose_qkernel(const mnv3_kernels *k, const mnv3_op *op) {
+  const mnv3_qconv_kernel *chosen = op->depthwise                          ? k->qdepthwise
+                                    : op->kernel == 1 && op->stride == 1 ? k->qpointwise
+                                                                         : k->qdense;
+  if (chosen->max_kernel && op->kernel > chosen->max_kernel)
+    return op->depthwise ? &mnv3_qu8_dwconv__scalar : &mnv3_qu8_conv__scalar;
+  return chosen;
+}
+
+/* uint8 for the range [lo, hi] (widened to hold 0, so that zero padding
+   and ReLU are exact): a quantized TFLite tensor's range gives back its
+   own scale and zero point. */
+static mnv3_quant quant_of_range(float lo, float hi) {
+  lo = fminf(lo, 0.0f);
+  hi = fmaxf(hi, 0.0f);
+  float scale = (hi - lo) / 255.0f;
+  if (!(scale > 0.0f))
+    scale = 1.0f / 255.0f;
+  long zero = lrintf(-lo / scale);
+  zero = zero < 0 ? 0 : zero > 255 ? 255 : zero;
+  return (mnv3_quant){scale, 1.0f / scale, (int)zero};
+}
+
+/* Which tensors stay float, and the quantization of the others. */
+static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_error *error) {
+  plan->is_float = calloc((size_t)net->num_tensors, 1);
+  plan->quant = calloc((size_t)net->num_tensors, sizeof *plan->quant);
+  if (!plan->is_float || !plan->quant)
+    return mnv3_fail(error, "out of memory compiling the network");
+  plan->is_float[net->output] = 1;
+  for (int i = 0; i < net->num_ops; i++)
+    if (net->ops[i].kind == MNV3_OP_RESIZE)
+      plan->is_float[net->ops[i].in0] = plan->is_float[net->ops[i].out] = 1;
+  /* Every convolution runs in 8 bits: none reads a float tensor. */
+  for (int i = 0; i < net->num_ops; i++)
+    if (plan->is_float[net->ops[i].in0] && net->ops[i].kind != MNV3_OP_RESIZE)
+      return mnv3_fail(error, "8-bit inference cannot run '%s' on a float tensor",
+                       net->ops[i].key);
+  for (int t = 0; t < net->num_tensors; t++) {
+    if (plan->is_float[t])
+      continue;
+    float lo = net->input_lo, hi = net->input_hi;
+    const char *what = "the network input";
+    for (int i = 0; i < net->num_ops; i++)
+      if (net->ops[i].out == t) {
+        lo = net->ops[i].post_lo;
+        hi = net->ops[i].post_hi;
+        what = net->ops[i].key[0] ? net->ops[i].key : "a pooling or gating output";
+      }
+    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo))
+      return mnv3_fail(error, "8-bit inference needs the range of every activation, and "
+                              "%s has none: use a quantized .tflite, or make an 8-bit config "
+                              "from this one with mnv3-run --quantize", what);
+    plan->quant[t] = quant_of_range(lo, hi);
+  }
+  return 0;
+}
+
+/* Weights to int8 per output channel, symmetric (scale max|w| / 127),
+   and packed with the scales that map the accumulator back to real
+   values. A TFLite model's own per-channel int8 weights come back
+   unchanged. */
+static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
+                     mnv3_error *error) {
+  const int group = op->depthwise ? 1 : op->in_ch;
+  const size_t per_oc = (size_t)group * op->kernel * op->kernel;
+  int8_t *q = malloc(per_oc * op->out_ch);
+  float *scale = malloc(sizeof(float) * op->out_ch);
+  const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
+  s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
+  if (!q || !scale || !s->qpacked) {
+    free(q);
+    free(scale);
+    return mnv3_fail(error, "out of memory packing '%s'", op->key);
+  }
+  const mnv3_quant *in = &plan->quant[op->in0];
+  for (int o = 0; o < op->out_ch; o++) {
+    const float *w = op->weight + per_oc * o;
+    float max = 0.0f;
+    for (size_t j = 0; j < per_oc; j++)
+      max = fmaxf(max, fabsf(w[j]));
+    const float w_scale = max > 0.0f ? max / 127.0f : 1.0f;
+    for (size_t j = 0; j < per_oc; j++) {
+      long v = lrintf(w[j] / w_scale);
+      q[per_oc * o + j] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+    }
+    scale[o] = in->scale * w_scale;
+  }
+  s->qkernel->pack(q, scale, op->bias, in->zero, op->out_ch, op->in_ch, op->kernel,
+                   s->qpacked);
+  free(q);
+  free(scale);
+  return 0;
+}
+
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
                       mnv3_plan *plan, mnv3_error *error) {
   memset(plan, 0, sizeof *plan);
   plan->kernels = kernels;
+  plan->int8 = int8;
   plan->steps = calloc((size_t)net->num_ops, sizeof *plan->steps);
   if (!plan->steps)
     return mnv3_fail(error, "out of memory compiling the network");
@@ -63,6 +162,10 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
   plan->num_tensors = net->num_tensors;
   plan->output = net->output;
   plan->output_channels = net->num_classes;
+  if (int8 && plan_tensor_types(net, plan, error) < 0) {
+    mnv3_plan_clear(plan);
+    return -1;
+  }
   for (int i = 0; i < net->num_ops; i++) {
     mnv3_op *op = &net->ops[i];
     mnv3_step *s = &plan->steps[i];
@@ -78,7 +181,6 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
       mnv3_plan_clear(plan);
       return mnv3_fail(error, "no weights loaded for '%s'", op->key);
     }
-    s->kernel = choose_kernel(kernels, op);
     s->in_ch = op->in_ch;
     s->out_ch = op->out_ch;
     s->kernel_size = op->kernel;
@@ -88,6 +190,18 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
     s->act = op->act;
     s->pre_lo = op->pre_lo;
     s->pre_hi = op->pre_hi;
+    if (int8) {
+      s->qkernel = choose_qkernel(kernels, op);
+      if (pack_int8(plan, op, s, error) < 0) {
+        mnv3_plan_clear(plan);
+        return -1;
+      }
+      free(op->weight);
+      free(op->bias);
+      op->weight = op->bias = NULL;
+      continue;
+    }
+    s->kernel = choose_kernel(kernels, op);
     const size_t size = s->kernel->packed_size(op->out_ch, op->in_ch, op->kernel);
     /* 64-byte alignment so that SIMD variants can use aligned loads. */
     s->packed = aligned_alloc(64, (size * sizeof(float) + 63) / 64 * 64);
@@ -105,9 +219,13 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
 }
 
 void mnv3_plan_clear(mnv3_plan *plan) {
-  for (int i = 0; i < plan->num_steps; i++)
+  for (int i = 0; i < plan->num_steps && plan->steps; i++) {
     free(plan->steps[i].packed);
+    free(plan->steps[i].qpacked);
+  }
   free(plan->steps);
+  free(plan->is_float);
+  free(plan->quant);
   memset(plan, 0, sizeof *plan);
 }
 
@@ -154,8 +272,11 @@ static void release(block *live, int *num_live, int tensor) {
     }
 }
 
-static size_t aligned_floats(const mnv3_tensor_info *t) {
-  const size_t n = (size_t)t->h * t->w * t->c;
+/* Arena space of tensor id (8-bit plans: bytes rounded up to floats). */
+static size_t aligned_floats(const mnv3_plan *plan, int id, const mnv3_tensor_info *t) {
+  size_t n = (size_t)t->h * t->w * t->c;
+  if (plan->int8 && !plan->is_float[id])
+    n = (n + 3) / 4;
   return (n + 15) / 16 * 16; /* 64-byte aligned starts */
 }
 
@@ -249,18 +370,24 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       last_use[s->in1] = i + 1;
   }
 
-  /* Tensor 0 is the caller's input and never lives in the arena. */
+  /* Tensor 0 is the caller's input and never lives in the arena, except
+     as the quantized copy of 8-bit plans. */
   int num_live = 0;
+  if (plan->int8) {
+    sch->tensors[0].offset = place(live, &num_live, aligned_floats(plan, 0, &sch->tensors[0]), 0);
+    sch->arena_floats = aligned_floats(plan, 0, &sch->tensors[0]);
+  }
   for (int i = 0; i < plan->num_steps; i++) {
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
     if (!s->gate_fused) { /* a fused gate's output is never written */
-      const size_t size = sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(o);
+      const size_t size =
+          sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(plan, s->out, o);
       o->offset = place(live, &num_live, size, s->out);
       if (o->offset + size > sch->arena_floats)
         sch->arena_floats = o->offset + size;
     }
-    if (s->in0 != 0 && last_use[s->in0] == i)
+    if ((s->in0 != 0 || plan->int8) && last_use[s->in0] == i)
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
       release(live, &num_live, s->in1);
@@ -301,6 +428,42 @@ static void run_conv_tile(void *context, size_t row, size_t channel, size_t rows
   a.oc_begin = (int)channel;
   a.oc_end = (int)(channel + channels);
   t->kernel->run(&a, (int)row, (int)(row + rows));
+}
+
+typedef struct qconv_task {
+  const mnv3_qconv_kernel *kernel;
+  mnv3_qconv_args args;
+} qconv_task;
+
+static void run_qconv_tile(void *context, size_t row, size_t channel, size_t rows,
+                           size_t channels) {
+  const qconv_task *t = context;
+  mnv3_qconv_args a = t->args;
+  a.oc_begin = (int)channel;
+  a.oc_end = (int)(channel + channels);
+  t->kernel->run(&a, (int)row, (int)(row + rows));
+}
+
+typedef struct qsmall_task {
+  const mnv3_kernels *k;
+  const uint8_t *in;
+  uint8_t *out;
+  int pixels, in_w, c;
+  float multiplier; /* pooling */
+  mnv3_qu8_gate gate;
+  mnv3_qu8_requant rq;
+} qsmall_task;
+
+static void run_qpool_channels(void *context, size_t channel, size_t channels) {
+  const qsmall_task *t = context;
+  t->k->qgavgpool(t->in, t->pixels, t->c, (int)channel, (int)(channel + channels), t->out,
+                  t->gate.in_zero, t->multiplier, &t->rq);
+}
+
+static void run_qmul_rows(void *context, size_t row, size_t rows) {
+  const qsmall_task *t = context;
+  const size_t offset = row * (size_t)t->in_w * t->c;
+  t->k->qvmulc(t->in + offset, &t->gate, (int)rows * t->in_w, t->c, t->out + offset, &t->rq);
 }
 
 typedef struct fused_task {
@@ -400,9 +563,90 @@ static void conv_tiles(size_t threads, int rows, int channels, int block,
   *tile_channels = (blocks + splits - 1) / splits * block;
 }
 
+static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
+  const mnv3_quant *q = &plan->quant[s->out];
+  return (mnv3_qu8_requant){s->post_lo, s->post_hi, q->inv_scale, q->zero};
+}
+
+/* One step of an 8-bit plan (tensors as in mnv3_plan_execute_step). */
+static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
+                              const float *input, float *output, mnv3_workers *workers,
+                              int i) {
+  const unsigned flags = MNV3_FLUSH_DENORMALS;
+  const size_t threads = mnv3_workers_threads(workers);
+  const mnv3_kernels *k = plan->kernels;
+  const mnv3_step *s = &plan->steps[i];
+  const mnv3_tensor_info *a = &sch->tensors[s->in0];
+  const mnv3_tensor_info *o = &sch->tensors[s->out];
+  const mnv3_quant *qin = &plan->quant[s->in0];
+#define BYTES(id) ((uint8_t *)(arena + sch->tensors[id].offset))
+#define FLOATS(id) ((id) == plan->output ? output : arena + sch->tensors[id].offset)
+  if (i == 0)
+    k->quantize(input, (size_t)sch->in_h * sch->in_w * 3, BYTES(0), plan->quant[0].inv_scale,
+                plan->quant[0].zero);
+  switch (s->kind) {
+  case MNV3_OP_CONV: {
+    const mnv3_quant *qout = &plan->quant[s->out];
+    const int residual = s->in1 != MNV3_NO_TENSOR;
+    const int residual_f32 = residual && plan->is_float[s->in1];
+    qconv_task t = {
+        .kernel = s->qkernel,
+        .args = {.input = BYTES(s->in0), .in_h = a->h, .in_w = a->w, .in_c = a->c,
+                 .in_zero = qin->zero,
+                 .output = plan->is_float[s->out] ? NULL : BYTES(s->out),
+                 .output_f32 = plan->is_float[s->out] ? FLOATS(s->out) : NULL,
+                 .out_h = o->h, .out_w = o->w, .out_c = o->c, .packed = s->qpacked,
+                 .residual = residual && !residual_f32 ? BYTES(s->in1) : NULL,
+                 .residual_f32 = residual_f32 ? FLOATS(s->in1) : NULL,
+                 .residual_scale = residual ? plan->quant[s->in1].scale : 0.0f,
+                 .residual_zero = residual ? plan->quant[s->in1].zero : 0,
+                 .kernel = s->kernel_size, .stride = s->stride, .dilation = s->dilation,
+                 .pad_top = sch->pad_top[i], .pad_left = sch->pad_left[i], .act = s->act,
+                 .pre_lo = s->pre_lo, .pre_hi = s->pre_hi, .post_lo = s->post_lo,
+                 .post_hi = s->post_hi, .out_inv_scale = qout->inv_scale,
+                 .out_zero = qout->zero, .oc_begin = 0, .oc_end = o->c}};
+    size_t tile_rows, tile_channels;
+    conv_tiles(threads, o->h, o->c, s->qkernel->channel_block, &tile_rows, &tile_channels);
+    mnv3_parallelize_2d_tile_2d(workers, run_qconv_tile, &t, (size_t)o->h, (size_t)o->c,
+                                tile_rows, tile_channels, flags);
+    break;
+  }
+  case MNV3_OP_GLOBAL_POOL: {
+    const int pixels = a->h * a->w;
+    qsmall_task t = {.k = k, .in = BYTES(s->in0), .out = BYTES(s->out), .pixels = pixels,
+                     .c = a->c, .multiplier = qin->scale / (float)pixels,
+                     .gate = {.in_zero = qin->zero}, .rq = requant_to(plan, s)};
+    size_t tile = threads <= 1 ? (size_t)a->c : ((size_t)a->c / (threads * 2) + 63) / 64 * 64;
+    mnv3_parallelize_1d_tile_1d(workers, run_qpool_channels, &t, (size_t)a->c,
+                                tile ? tile : 64, flags);
+    break;
+  }
+  case MNV3_OP_MUL_CHANNEL: {
+    const mnv3_quant *qgate = &plan->quant[s->in1];
+    qsmall_task t = {.k = k, .in = BYTES(s->in0), .out = BYTES(s->out), .in_w = a->w,
+                     .c = a->c,
+                     .gate = {.gate = BYTES(s->in1), .in_zero = qin->zero,
+                              .gate_zero = qgate->zero, .in_scale = qin->scale,
+                              .gate_scale = qgate->scale},
+                     .rq = requant_to(plan, s)};
+    mnv3_parallelize_1d_tile_1d(workers, run_qmul_rows, &t, (size_t)a->h,
+                                row_tile(threads, a->h), flags);
+    break;
+  }
+  case MNV3_OP_RESIZE: /* float tensors: as in float plans */
+    break;
+  }
+#undef BYTES
+#undef FLOATS
+}
+
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                             float *arena, const float *input, float *output,
                             mnv3_workers *workers, int i) {
+  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE) {
+    execute_int8_step(plan, sch, arena, input, output, workers, i);
+    return;
+  }
   const unsigned flags = MNV3_FLUSH_DENORMALS;
   const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;

@@ -24,7 +24,16 @@ typedef struct mnv3_step {
      which applies the gate as it reads its input (in0 times in1); the
      gated tensor is never written. */
   int gate_fused;
+  /* 8-bit plans: the convolution's kernel and weights */
+  const mnv3_qconv_kernel *qkernel;
+  void *qpacked;
 } mnv3_step;
+
+/* How a uint8 tensor maps to real values: real = (q - zero) * scale. */
+typedef struct mnv3_quant {
+  float scale, inv_scale;
+  int zero;
+} mnv3_quant;
 
 typedef struct mnv3_plan {
   const mnv3_kernels *kernels;
@@ -33,11 +42,20 @@ typedef struct mnv3_plan {
   int num_tensors;
   int output;
   int output_channels;
+  /* 8-bit plans: every tensor is uint8 (quantized as quant[id] says)
+     except those is_float marks: the output and the bilinear resizes'
+     inputs and outputs. The caller's float input is quantized into an
+     arena copy of tensor 0 first. */
+  int int8;
+  unsigned char *is_float;
+  mnv3_quant *quant;
 } mnv3_plan;
 
-/* Packs the network's weights for `kernels`; the network's unpacked weights
+/* Packs the network's weights for `kernels`, as float32, or as int8 when
+ * `int8` (which needs a finite range for every activation: the ops' post
+ * ranges and the network's input range); the network's unpacked weights
  * are released. */
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
                       mnv3_plan *plan, mnv3_error *error);
 void mnv3_plan_clear(mnv3_plan *plan);
 

@@ -50,6 +50,8 @@ MNV3_API void mnv3_model_unref(mnv3_model *model);
 MNV3_API mnv3_task mnv3_model_task(const mnv3_model *model);
 /* e.g. "mobilenet_v3_small" */
 MNV3_API const char *mnv3_model_architecture(const mnv3_model *model);
+/* "int8" or "fp32": the arithmetic the model runs in (model.precision). */
+MNV3_API const char *mnv3_model_precision(const mnv3_model *model);
 /* Classes as the user sees them (a TFLite "background" output is hidden);
  * every class id of the API is in [0, this). */
 MNV3_API int mnv3_model_num_classes(const mnv3_model *model);
