@@ -39,6 +39,13 @@ typedef struct mnv3_conv_args {
      never written. NULL for none. */
   const float *in_gate;
   float gate_lo, gate_hi;
+  /* Dense kernels only: when set, the output is quantized to uint8 here
+     (mnv3_quantize_u8 with out_inv_scale and out_zero) instead of written
+     to `output`: the stem of 8-bit plans, which runs in float on the float
+     input. */
+  uint8_t *output_u8;
+  float out_inv_scale;
+  int out_zero;
 } mnv3_conv_args;
 
 /* The widest input a pointwise kernel gates (each ISA keeps a tile's gated
@@ -214,9 +221,6 @@ typedef struct mnv3_qu8_gate {
 } mnv3_qu8_gate;
 typedef void (*mnv3_qu8_vmulc_fn)(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
                                   int channels, uint8_t *out, const mnv3_qu8_requant *rq);
-/* Float to uint8: q = clamp(rint(x * inv_scale) + zero, 0, 255), NaN to 0. */
-typedef void (*mnv3_f32_qu8_quantize_fn)(const float *in, size_t n, uint8_t *out,
-                                         float inv_scale, int zero);
 
 /* The quantization shared by every variant: v * inv_scale limited to
    +-512 first (so that nothing overflows and a NaN becomes 0, as the
@@ -246,10 +250,8 @@ typedef struct mnv3_kernels {
   /* 8-bit inference */
   const mnv3_qconv_kernel *qpointwise;
   const mnv3_qconv_kernel *qdepthwise;
-  const mnv3_qconv_kernel *qdense;
   mnv3_qu8_gavgpool_fn qgavgpool;
   mnv3_qu8_vmulc_fn qvmulc;
-  mnv3_f32_qu8_quantize_fn quantize;
 } mnv3_kernels;
 
 /* The reference twins. */
@@ -351,13 +353,10 @@ void mnv3_f32_argmax__scalar(const float *scores, int pixels, int channels, uint
 /* 8-bit references the SIMD tables use until they have their own. */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar;
-extern const mnv3_qconv_kernel mnv3_qu8_conv__scalar;
 void mnv3_qu8_gavgpool__scalar(const uint8_t *in, int pixels, int channels, int c_begin,
                                int c_end, uint8_t *out, int in_zero, float multiplier,
                                const mnv3_qu8_requant *rq);
 void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
                             int channels, uint8_t *out, const mnv3_qu8_requant *rq);
-void mnv3_f32_qu8_quantize__scalar(const float *in, size_t n, uint8_t *out, float inv_scale,
-                                   int zero);
 
 #endif

@@ -49,17 +49,14 @@
    the references (their own are still to be written). */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2;
-extern const mnv3_qconv_kernel mnv3_qu8_conv__avx2;
 #define MNV3_QU8_KERNELS_AVX2                                                  \
   .qpointwise = &mnv3_qu8_conv1x1__avx2, .qdepthwise = &mnv3_qu8_dwconv__avx2, \
-  .qdense = &mnv3_qu8_conv__avx2, .qgavgpool = mnv3_qu8_gavgpool__scalar,      \
-  .qvmulc = mnv3_qu8_vmulc__scalar, .quantize = mnv3_f32_qu8_quantize__scalar,
+  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
 #define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_neonfma                                               \
   .qpointwise = &mnv3_qu8_conv1x1__scalar, .qdepthwise = &mnv3_qu8_dwconv__scalar, \
-  .qdense = &mnv3_qu8_conv__scalar, .qgavgpool = mnv3_qu8_gavgpool__scalar,    \
-  .qvmulc = mnv3_qu8_vmulc__scalar, .quantize = mnv3_f32_qu8_quantize__scalar,
+  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
 
 MNV3_DECLARE_ISA(avx2)
 MNV3_DECLARE_ISA(avx512bw)

@@ -61,7 +61,11 @@ static void scalar_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
               acc += in[i] * wk[(size_t)i * a->out_c + o];
           }
         }
-        a->output[pixel * a->out_c + o] = epilogue(a, acc, pixel * a->out_c + o);
+        const float v = epilogue(a, acc, pixel * a->out_c + o);
+        if (a->output_u8)
+          a->output_u8[pixel * a->out_c + o] = mnv3_quantize_u8(v, a->out_inv_scale, a->out_zero);
+        else
+          a->output[pixel * a->out_c + o] = v;
       }
     }
 }
@@ -150,8 +154,9 @@ static void scalar_qdw_pack(const int8_t *weight, const float *scale, const floa
   scalar_qpack(weight, scale, bias, in_zero, out_c, 1, kernel, dst);
 }
 
-/* Dense and depthwise alike: groups of in_c input channels (1 for
-   depthwise, where input channel = output channel). */
+/* Pointwise (written as a dense convolution) and depthwise alike: groups
+   of in_c input channels (1 for depthwise, where input channel = output
+   channel). */
 static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
                          int depthwise) {
   const float *scale = a->packed, *bias = scale + a->out_c;
@@ -184,7 +189,7 @@ static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
     }
 }
 
-static void scalar_qdense(const mnv3_qconv_args *a, int row_begin, int row_end) {
+static void scalar_qpointwise(const mnv3_qconv_args *a, int row_begin, int row_end) {
   scalar_qconv(a, row_begin, row_end, 0);
 }
 
@@ -216,21 +221,12 @@ void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pi
   }
 }
 
-void mnv3_f32_qu8_quantize__scalar(const float *in, size_t n, uint8_t *out, float inv_scale,
-                                   int zero) {
-  for (size_t i = 0; i < n; i++)
-    out[i] = mnv3_quantize_u8(in[i], inv_scale, zero);
-}
-
 const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar = {
     .name = "qu8_conv1x1__scalar", .packed_size = scalar_qpacked_size,
-    .pack = scalar_qpack, .run = scalar_qdense};
+    .pack = scalar_qpack, .run = scalar_qpointwise};
 const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar = {
     .name = "qu8_dwconv__scalar", .packed_size = scalar_qdw_packed_size,
     .pack = scalar_qdw_pack, .run = scalar_qdepthwise};
-const mnv3_qconv_kernel mnv3_qu8_conv__scalar = {
-    .name = "qu8_conv__scalar", .packed_size = scalar_qpacked_size,
-    .pack = scalar_qpack, .run = scalar_qdense};
 
 /* channel_block 0 and no input_rows: the executor splits rows only and
  * never fuses these with the step before. */
@@ -259,10 +255,8 @@ const mnv3_kernels mnv3_kernels_scalar = {
     .count_changes = mnv3_u8_count_changes__scalar,
     .qpointwise = &mnv3_qu8_conv1x1__scalar,
     .qdepthwise = &mnv3_qu8_dwconv__scalar,
-    .qdense = &mnv3_qu8_conv__scalar,
     .qgavgpool = mnv3_qu8_gavgpool__scalar,
     .qvmulc = mnv3_qu8_vmulc__scalar,
-    .quantize = mnv3_f32_qu8_quantize__scalar,
 };
 
 void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,

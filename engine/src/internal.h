@@ -132,6 +132,9 @@ int mnv3_safetensors_load_bytes(const char *name, const uint8_t *bytes,
                                 size_t size, mnv3_network *net,
                                 mnv3_error *error);
 
+/* Either of the two below, by the file name's extension. */
+int mnv3_weights_load(const char *path, mnv3_network *net, mnv3_error *error);
+
 /* Fills the network's weights from a TFLite MobileNetV3 flatbuffer:
  * dequantised, with SAME padding and the quantized ranges as clamps. */
 int mnv3_tflite_load(const char *path, mnv3_network *net, mnv3_error *error);

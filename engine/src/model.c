@@ -13,7 +13,7 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static int load_weights(const char *path, mnv3_network *net, mnv3_error *error) {
+int mnv3_weights_load(const char *path, mnv3_network *net, mnv3_error *error) {
   if (ends_with(path, ".tflite"))
     return mnv3_tflite_load(path, net, error);
   return mnv3_safetensors_load(path, net, error);
@@ -62,7 +62,7 @@ mnv3_model *mnv3_model_load(const char *config_path, const char *weights_overrid
     mnv3_fail(error, "%s: no weights: set model.weights in the config or pass a weights file",
               config_path);
   } else if (mnv3_network_build(&model->config, &net, error) == 0) {
-    if (load_weights(weights, &net, error) == 0 &&
+    if (mnv3_weights_load(weights, &net, error) == 0 &&
         mnv3_plan_compile(&net, mnv3_kernels_get(), model->config.int8, &model->plan,
                           error) == 0) {
       model->task = net.task;

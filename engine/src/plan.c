@@ -56,12 +56,11 @@ static void mark_fusable(mnv3_plan *plan) {
 /* ---- 8-bit ------------------------------------------------------------- */
 
 static const mnv3_qconv_kernel *choose_qkernel(const mnv3_kernels *k, const mnv3_op *op) {
-  const mnv3_qconv_kernel *chosen = op->depthwise                          ? k->qdepthwise
-                                    : op->kernel == 1 && op->stride == 1 ? k->qpointwise
-                                                                         : k->qdense;
-  if (chosen->max_kernel && op->kernel > chosen->max_kernel)
-    return op->depthwise ? &mnv3_qu8_dwconv__scalar : &mnv3_qu8_conv__scalar;
-  return chosen;
+  if (!op->depthwise)
+    return k->qpointwise;
+  return k->qdepthwise->max_kernel && op->kernel > k->qdepthwise->max_kernel
+             ? &mnv3_qu8_dwconv__scalar
+             : k->qdepthwise;
 }
 
 /* uint8 for the range [lo, hi] (widened to hold 0, so that zero padding
@@ -84,20 +83,27 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
   plan->quant = calloc((size_t)net->num_tensors, sizeof *plan->quant);
   if (!plan->is_float || !plan->quant)
     return mnv3_fail(error, "out of memory compiling the network");
-  plan->is_float[net->output] = 1;
+  plan->is_float[0] = plan->is_float[net->output] = 1;
   for (int i = 0; i < net->num_ops; i++)
     if (net->ops[i].kind == MNV3_OP_RESIZE)
       plan->is_float[net->ops[i].in0] = plan->is_float[net->ops[i].out] = 1;
-  /* Every convolution runs in 8 bits: none reads a float tensor. */
-  for (int i = 0; i < net->num_ops; i++)
-    if (plan->is_float[net->ops[i].in0] && net->ops[i].kind != MNV3_OP_RESIZE)
-      return mnv3_fail(error, "8-bit inference cannot run '%s' on a float tensor",
-                       net->ops[i].key);
+  /* Convolutions run in 8 bits but the stem, the one dense convolution,
+     which reads the float input: with 3 input channels, 8 bits save
+     nothing there, and it quantizes its output itself. Everything else
+     reads uint8 tensors. */
+  for (int i = 0; i < net->num_ops; i++) {
+    const mnv3_op *op = &net->ops[i];
+    const int dense = op->kind == MNV3_OP_CONV && !op->depthwise &&
+                      !(op->kernel == 1 && op->stride == 1);
+    if (op->kind != MNV3_OP_RESIZE && plan->is_float[op->in0] != dense)
+      return mnv3_fail(error, "8-bit inference cannot run '%s' (%s input)", op->key,
+                       plan->is_float[op->in0] ? "a float" : "an 8-bit");
+  }
   for (int t = 0; t < net->num_tensors; t++) {
     if (plan->is_float[t])
       continue;
-    float lo = net->input_lo, hi = net->input_hi;
-    const char *what = "the network input";
+    float lo = NAN, hi = NAN;
+    const char *what = "";
     for (int i = 0; i < net->num_ops; i++)
       if (net->ops[i].out == t) {
         lo = net->ops[i].post_lo;
@@ -186,11 +192,12 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
     s->kernel_size = op->kernel;
     s->stride = op->stride;
     s->dilation = op->dilation;
+    s->depthwise = op->depthwise;
     s->padding = op->padding;
     s->act = op->act;
     s->pre_lo = op->pre_lo;
     s->pre_hi = op->pre_hi;
-    if (int8) {
+    if (int8 && !plan->is_float[op->in0]) {
       s->qkernel = choose_qkernel(kernels, op);
       if (pack_int8(plan, op, s, error) < 0) {
         mnv3_plan_clear(plan);
@@ -370,13 +377,8 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       last_use[s->in1] = i + 1;
   }
 
-  /* Tensor 0 is the caller's input and never lives in the arena, except
-     as the quantized copy of 8-bit plans. */
+  /* Tensor 0 is the caller's input and never lives in the arena. */
   int num_live = 0;
-  if (plan->int8) {
-    sch->tensors[0].offset = place(live, &num_live, aligned_floats(plan, 0, &sch->tensors[0]), 0);
-    sch->arena_floats = aligned_floats(plan, 0, &sch->tensors[0]);
-  }
   for (int i = 0; i < plan->num_steps; i++) {
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
@@ -387,7 +389,7 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       if (o->offset + size > sch->arena_floats)
         sch->arena_floats = o->offset + size;
     }
-    if ((s->in0 != 0 || plan->int8) && last_use[s->in0] == i)
+    if (s->in0 != 0 && last_use[s->in0] == i)
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
       release(live, &num_live, s->in1);
@@ -568,10 +570,10 @@ static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
   return (mnv3_qu8_requant){s->post_lo, s->post_hi, q->inv_scale, q->zero};
 }
 
-/* One step of an 8-bit plan (tensors as in mnv3_plan_execute_step). */
+/* One step of an 8-bit plan that reads uint8 tensors (tensors as in
+   mnv3_plan_execute_step). */
 static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
-                              const float *input, float *output, mnv3_workers *workers,
-                              int i) {
+                              float *output, mnv3_workers *workers, int i) {
   const unsigned flags = MNV3_FLUSH_DENORMALS;
   const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;
@@ -581,9 +583,6 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
   const mnv3_quant *qin = &plan->quant[s->in0];
 #define BYTES(id) ((uint8_t *)(arena + sch->tensors[id].offset))
 #define FLOATS(id) ((id) == plan->output ? output : arena + sch->tensors[id].offset)
-  if (i == 0)
-    k->quantize(input, (size_t)sch->in_h * sch->in_w * 3, BYTES(0), plan->quant[0].inv_scale,
-                plan->quant[0].zero);
   switch (s->kind) {
   case MNV3_OP_CONV: {
     const mnv3_quant *qout = &plan->quant[s->out];
@@ -643,8 +642,8 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                             float *arena, const float *input, float *output,
                             mnv3_workers *workers, int i) {
-  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE) {
-    execute_int8_step(plan, sch, arena, input, output, workers, i);
+  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE && !plan->steps[i].kernel) {
+    execute_int8_step(plan, sch, arena, output, workers, i);
     return;
   }
   const unsigned flags = MNV3_FLUSH_DENORMALS;
@@ -674,6 +673,12 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                    .act = s->act, .pre_lo = s->pre_lo, .pre_hi = s->pre_hi,
                    .post_lo = s->post_lo, .post_hi = s->post_hi,
                    .oc_begin = 0, .oc_end = o->c}};
+      if (plan->int8 && !plan->is_float[s->out]) { /* the stem of an 8-bit plan */
+        t.args.output = NULL;
+        t.args.output_u8 = (uint8_t *)TENSOR(s->out);
+        t.args.out_inv_scale = plan->quant[s->out].inv_scale;
+        t.args.out_zero = plan->quant[s->out].zero;
+      }
       if (i > 0 && plan->steps[i - 1].gate_fused) {
         const mnv3_step *gate = &plan->steps[i - 1];
         t.args.input = TENSOR(gate->in0);

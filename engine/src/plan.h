@@ -13,7 +13,7 @@ typedef struct mnv3_step {
   /* CONV */
   const mnv3_conv_kernel *kernel;
   float *packed;
-  int in_ch, out_ch, kernel_size, stride, dilation;
+  int in_ch, out_ch, kernel_size, stride, dilation, depthwise;
   mnv3_padding padding;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
@@ -24,7 +24,8 @@ typedef struct mnv3_step {
      which applies the gate as it reads its input (in0 times in1); the
      gated tensor is never written. */
   int gate_fused;
-  /* 8-bit plans: the convolution's kernel and weights */
+  /* 8-bit plans: the kernel and weights of a convolution that reads a
+     uint8 tensor (the stem reads the float input: kernel and packed) */
   const mnv3_qconv_kernel *qkernel;
   void *qpacked;
 } mnv3_step;
@@ -43,9 +44,8 @@ typedef struct mnv3_plan {
   int output;
   int output_channels;
   /* 8-bit plans: every tensor is uint8 (quantized as quant[id] says)
-     except those is_float marks: the output and the bilinear resizes'
-     inputs and outputs. The caller's float input is quantized into an
-     arena copy of tensor 0 first. */
+     except those is_float marks: the input, the output and the bilinear
+     resizes' inputs and outputs. */
   int int8;
   unsigned char *is_float;
   mnv3_quant *quant;
