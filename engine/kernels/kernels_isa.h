@@ -49,9 +49,14 @@
    the references (their own are still to be written). */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2;
+void mnv3_qu8_gavgpool__avx2(const uint8_t *in, int pixels, int channels, int c_begin,
+                             int c_end, uint8_t *out, int in_zero, float multiplier,
+                             const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                          int channels, uint8_t *out, const mnv3_qu8_requant *rq);
 #define MNV3_QU8_KERNELS_AVX2                                                  \
   .qpointwise = &mnv3_qu8_conv1x1__avx2, .qdepthwise = &mnv3_qu8_dwconv__avx2, \
-  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
+  .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
 #define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_neonfma                                               \
