@@ -26,12 +26,11 @@ static int prepare(const mnv3_config *config, int int8, int h, int w, run *r,
                    mnv3_error *err) {
   mnv3_network net;
   memset(r, 0, sizeof *r);
-  if (mnv3_network_build(config, &net, err) < 0)
+  if (mnv3_network_load(config, NULL, &net, err) < 0)
     return -1;
-  /* Every float tensor written, for the comparison. */
-  setenv("MNV3_FUSE", "0", 1);
-  const int rc = mnv3_weights_load(config->weights_path, &net, err) == 0 &&
-                         mnv3_plan_compile(&net, mnv3_kernels_get(), int8, &r->plan, err) == 0 &&
+  /* Unfused: every float tensor is written, for the comparison. */
+  const unsigned flags = MNV3_PLAN_UNFUSED | (int8 ? MNV3_PLAN_INT8 : 0);
+  const int rc = mnv3_plan_compile(&net, mnv3_kernels_get(), flags, &r->plan, err) == 0 &&
                          mnv3_schedule_build(&r->plan, h, w, &r->sch, err) == 0
                      ? 0
                      : -1;

@@ -39,6 +39,8 @@ typedef struct mnv3_config {
   int input_height, input_width; /* input.size: [height, width] */
   float mean[3], std[3];   /* input.mean, input.std (RGB, on 0..1 pixels) */
   double crop;             /* input.crop: centre-crop fraction, (0, 1], default 1 */
+  float *ranges;           /* activation-ranges: num_ranges [lo, hi] pairs, */
+  int num_ranges;          /* one per op output in network order, or none */
   int has_palette;         /* palette: list of [r, g, b] in the config */
   uint8_t palette[256][3];
   int palette_size;
@@ -108,6 +110,9 @@ typedef struct mnv3_network {
   int num_tensors;
   int output;      /* tensor id of the result */
   float input_lo, input_hi; /* the input tensor's range (quantized graphs) */
+  /* Measured ranges of the ops' outputs (activation-ranges, 2 per op),
+     preferred to the post ranges by 8-bit plans; NULL for none. Not owned. */
+  const float *act_ranges;
   int num_ops;
   mnv3_op *ops;
 } mnv3_network;
@@ -134,6 +139,10 @@ int mnv3_safetensors_load_bytes(const char *name, const uint8_t *bytes,
 
 /* Either of the two below, by the file name's extension. */
 int mnv3_weights_load(const char *path, mnv3_network *net, mnv3_error *error);
+/* The network of a config with its weights (from `weights`, or the
+ * config's when NULL) and its activation ranges. */
+int mnv3_network_load(const mnv3_config *config, const char *weights, mnv3_network *net,
+                      mnv3_error *error);
 
 /* Fills the network's weights from a TFLite MobileNetV3 flatbuffer:
  * dequantised, with SAME padding and the quantized ranges as clamps. */

@@ -34,9 +34,9 @@ static int only_next_reads(const mnv3_plan *plan, int i) {
  * fused; so can a squeeze-and-excitation gate multiply with the 1x1 conv
  * that alone reads it. MNV3_FUSE=0 turns fusion off (tests compare both
  * ways). */
-static void mark_fusable(mnv3_plan *plan) {
+static void mark_fusable(mnv3_plan *plan, unsigned flags) {
   const char *env = getenv("MNV3_FUSE");
-  if ((env && strcmp(env, "0") == 0) || plan->int8)
+  if ((env && strcmp(env, "0") == 0) || (flags & MNV3_PLAN_UNFUSED) || plan->int8)
     return;
   const mnv3_kernels *k = plan->kernels;
   for (int i = 0; i + 1 < plan->num_steps; i++) {
@@ -106,8 +106,8 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
     const char *what = "";
     for (int i = 0; i < net->num_ops; i++)
       if (net->ops[i].out == t) {
-        lo = net->ops[i].post_lo;
-        hi = net->ops[i].post_hi;
+        lo = net->act_ranges ? net->act_ranges[2 * i] : net->ops[i].post_lo;
+        hi = net->act_ranges ? net->act_ranges[2 * i + 1] : net->ops[i].post_hi;
         what = net->ops[i].key[0] ? net->ops[i].key : "a pooling or gating output";
       }
     if (!isfinite(lo) || !isfinite(hi) || !(hi > lo))
@@ -156,8 +156,9 @@ static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
   return 0;
 }
 
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned flags,
                       mnv3_plan *plan, mnv3_error *error) {
+  const int int8 = (flags & MNV3_PLAN_INT8) != 0;
   memset(plan, 0, sizeof *plan);
   plan->kernels = kernels;
   plan->int8 = int8;
@@ -221,7 +222,7 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
     free(op->bias);
     op->weight = op->bias = NULL;
   }
-  mark_fusable(plan);
+  mark_fusable(plan, flags);
   return 0;
 }
 

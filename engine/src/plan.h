@@ -51,11 +51,17 @@ typedef struct mnv3_plan {
   mnv3_quant *quant;
 } mnv3_plan;
 
-/* Packs the network's weights for `kernels`, as float32, or as int8 when
- * `int8` (which needs a finite range for every activation: the ops' post
- * ranges and the network's input range); the network's unpacked weights
- * are released. */
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, int int8,
+enum {
+  /* int8 weights and uint8 activations, which needs a range for every
+     activation (the network's activation ranges or the ops' post ranges) */
+  MNV3_PLAN_INT8 = 1,
+  /* no fused steps: every tensor is written (calibration, diagnostics) */
+  MNV3_PLAN_UNFUSED = 2,
+};
+
+/* Packs the network's weights for `kernels` as `flags` say; the network's
+ * unpacked weights are released. */
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned flags,
                       mnv3_plan *plan, mnv3_error *error);
 void mnv3_plan_clear(mnv3_plan *plan);
 
