@@ -149,8 +149,10 @@ void mnv3_u8_blend_lines__scalar(uint8_t *p, const uint16_t *keep, const uint16_
 int mnv3_u8_count_changes__scalar(const uint8_t *p, int n);
 
 /* ---- 8-bit inference -------------------------------------------------------
- * Activations are uint8 per tensor, real = (q - zero) * scale; weights int8
- * per output channel, symmetric. A convolution sums (x - in_zero) * w over
+ * Activations are uint8 per tensor, real = (q - zero) * scale; weights are
+ * integers per output channel, real = w * scale: -127..127 for float models
+ * (symmetric int8), up to -255..255 where a released uint8 model's own
+ * weights (q - its zero point) are kept exactly. A convolution sums (x - in_zero) * w over
  * its taps in int32 (a tap outside the input adds nothing, as if it held the
  * zero point), then runs the float epilogue of the float kernels on
  * acc * scale[oc] + bias[oc] (a multiply then an add, never fused), and
@@ -185,10 +187,10 @@ typedef struct mnv3_qconv_args {
 typedef void (*mnv3_qconv_fn)(const mnv3_qconv_args *args, int row_begin, int row_end);
 /* Bytes for the packed weights of one layer. */
 typedef size_t (*mnv3_qpacked_size_fn)(int out_c, int in_c, int kernel);
-/* Packs int8 weights (OIHW; depthwise C x 1 x k x k), the per-channel
-   scale (input scale times weight scale) and float bias for a layer whose
-   input has zero point in_zero. */
-typedef void (*mnv3_qpack_fn)(const int8_t *weight, const float *scale, const float *bias,
+/* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <= the
+   kernel's max_weight), the per-channel scale (input scale times weight
+   scale) and float bias for a layer whose input has zero point in_zero. */
+typedef void (*mnv3_qpack_fn)(const int16_t *weight, const float *scale, const float *bias,
                               int in_zero, int out_c, int in_c, int kernel, void *dst);
 
 typedef struct mnv3_qconv_kernel {
@@ -198,6 +200,7 @@ typedef struct mnv3_qconv_kernel {
   mnv3_qconv_fn run;
   int channel_block; /* as in mnv3_conv_kernel */
   int max_kernel;    /* the largest kernel size run takes; 0: any */
+  int max_weight;    /* the largest |weight| it takes exactly: 127 or 255 */
 } mnv3_qconv_kernel;
 
 /* uint8 to uint8 through the float value v: the post clamp, then the

@@ -1,5 +1,5 @@
 /* 8-bit 1x1 convolution (a GEMM over pixels) for AVX2, exact: inputs
- * zero-extended and weights sign-extended to 16 bits, vpmaddwd sums
+ * zero-extended and weights (|w| <= 255) held in 16 bits, vpmaddwd sums
  * products in pairs into int32, so nothing saturates (unlike vpmaddubsw,
  * whose int16 pairs overflow for 255 * 127 * 2). The input zero point is
  * folded into a per-channel correction at packing: sum (x - z) w =
@@ -25,7 +25,7 @@ static size_t packed_size(int out_c, int in_c, int kernel) {
   return 12 * ocp + 2 * ocp * kp;
 }
 
-static void pack(const int8_t *weight, const float *scale, const float *bias, int in_zero,
+static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
                  int out_c, int in_c, int kernel, void *dst) {
   const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
   memset(dst, 0, packed_size(out_c, in_c, kernel));
@@ -37,7 +37,7 @@ static void pack(const int8_t *weight, const float *scale, const float *bias, in
     b[o] = bias[o];
     int32_t sum = 0;
     for (int i = 0; i < in_c; i++) {
-      const int8_t v = weight[(size_t)o * in_c + i];
+      const int16_t v = weight[(size_t)o * in_c + i];
       sum += v;
       const size_t block = (size_t)o / OC_BLOCK, step = (size_t)i / K_STEP;
       w[((block * (kp / K_STEP) + step) * OC_BLOCK + o % OC_BLOCK) * K_STEP + i % K_STEP] = v;
@@ -110,4 +110,5 @@ const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2 = {.name = "qu8_conv1x1__avx2",
                                                   .packed_size = packed_size,
                                                   .pack = pack,
                                                   .run = run,
-                                                  .channel_block = OC_BLOCK};
+                                                  .channel_block = OC_BLOCK,
+                                                  .max_weight = 255};

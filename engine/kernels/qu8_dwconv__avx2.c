@@ -1,7 +1,7 @@
 /* 8-bit depthwise convolution, any kernel up to 11x11, stride and
- * dilation, for AVX2, exact: 16 channels per vector, (x - z) in int16
- * (|(x - z) w| <= 255 * 127 fits), taps interleaved in pairs so that
- * vpmaddwd adds two taps' products into int32. A tap outside the input
+ * dilation, for AVX2, exact: 16 channels per vector, (x - z) and w (|w| <=
+ * 255) in int16, taps interleaved in pairs so that vpmaddwd adds two taps'
+ * products into int32. A tap outside the input
  * reads as 0 (x = z), as the reference skips it.
  *
  * Packed: scale[cp], bias[cp] (float), then per vector of 16 channels, per
@@ -27,7 +27,7 @@ static size_t packed_size(int out_c, int in_c, int kernel) {
 /* Lane order of vpunpcklwd (half 0) and vpunpckhwd (half 1) on 16 int16. */
 static int channel_of(int half, int lane) { return (lane / 4) * 8 + half * 4 + lane % 4; }
 
-static void pack(const int8_t *weight, const float *scale, const float *bias, int in_zero,
+static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
                  int out_c, int in_c, int kernel, void *dst) {
   (void)in_zero; /* subtracted from every input */
   const size_t cp = round_up((size_t)out_c, CV), pairs = pairs_of(kernel);
@@ -115,4 +115,5 @@ const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2 = {.name = "qu8_dwconv__avx2",
                                                  .pack = pack,
                                                  .run = run,
                                                  .channel_block = CV,
-                                                 .max_kernel = MAX_KERNEL};
+                                                 .max_kernel = MAX_KERNEL,
+                                                 .max_weight = 255};

@@ -123,23 +123,24 @@ static void scalar_gavgpool(const float *in, int pixels, int channels, int c_beg
 }
 
 /* ---- 8-bit ---------------------------------------------------------------
- * Packed: scale[out_c], bias[out_c] (floats), then the int8 weights laid
+ * Packed: scale[out_c], bias[out_c] (floats), then the int16 weights laid
  * out as the float ones: [kh][kw][in_c][out_c] (depthwise [kh][kw][c]). */
 static size_t scalar_qpacked_size(int out_c, int in_c, int kernel) {
-  return 2 * sizeof(float) * (size_t)out_c + (size_t)kernel * kernel * in_c * out_c;
+  return 2 * sizeof(float) * (size_t)out_c +
+         sizeof(int16_t) * (size_t)kernel * kernel * in_c * out_c;
 }
 
 static size_t scalar_qdw_packed_size(int out_c, int in_c, int kernel) {
   return scalar_qpacked_size(out_c, 1, kernel);
 }
 
-static void scalar_qpack(const int8_t *weight, const float *scale, const float *bias,
+static void scalar_qpack(const int16_t *weight, const float *scale, const float *bias,
                          int in_zero, int out_c, int in_c, int kernel, void *dst) {
   (void)in_zero; /* the reference subtracts it from every input */
   float *f = dst;
   memcpy(f, scale, (size_t)out_c * sizeof *f);
   memcpy(f + out_c, bias, (size_t)out_c * sizeof *f);
-  int8_t *w = (int8_t *)(f + 2 * out_c);
+  int16_t *w = (int16_t *)(f + 2 * out_c);
   for (int o = 0; o < out_c; o++)
     for (int i = 0; i < in_c; i++)
       for (int ky = 0; ky < kernel; ky++)
@@ -148,7 +149,7 @@ static void scalar_qpack(const int8_t *weight, const float *scale, const float *
               weight[(((size_t)o * in_c + i) * kernel + ky) * kernel + kx];
 }
 
-static void scalar_qdw_pack(const int8_t *weight, const float *scale, const float *bias,
+static void scalar_qdw_pack(const int16_t *weight, const float *scale, const float *bias,
                             int in_zero, int out_c, int in_c, int kernel, void *dst) {
   (void)in_c;
   scalar_qpack(weight, scale, bias, in_zero, out_c, 1, kernel, dst);
@@ -160,7 +161,7 @@ static void scalar_qdw_pack(const int8_t *weight, const float *scale, const floa
 static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
                          int depthwise) {
   const float *scale = a->packed, *bias = scale + a->out_c;
-  const int8_t *w = (const int8_t *)(bias + a->out_c);
+  const int16_t *w = (const int16_t *)(bias + a->out_c);
   const int group = depthwise ? 1 : a->in_c;
   for (int oy = row_begin; oy < row_end; oy++)
     for (int ox = 0; ox < a->out_w; ox++) {
@@ -176,7 +177,7 @@ static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
             if (ix < 0 || ix >= a->in_w)
               continue;
             const uint8_t *in = a->input + ((size_t)iy * a->in_w + ix) * a->in_c;
-            const int8_t *wk = w + ((size_t)ky * a->kernel + kx) * group * a->out_c;
+            const int16_t *wk = w + ((size_t)ky * a->kernel + kx) * group * a->out_c;
             if (depthwise)
               acc += (in[o] - a->in_zero) * wk[o];
             else
@@ -223,10 +224,10 @@ void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pi
 
 const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar = {
     .name = "qu8_conv1x1__scalar", .packed_size = scalar_qpacked_size,
-    .pack = scalar_qpack, .run = scalar_qpointwise};
+    .pack = scalar_qpack, .run = scalar_qpointwise, .max_weight = 255};
 const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar = {
     .name = "qu8_dwconv__scalar", .packed_size = scalar_qdw_packed_size,
-    .pack = scalar_qdw_pack, .run = scalar_qdepthwise};
+    .pack = scalar_qdw_pack, .run = scalar_qdepthwise, .max_weight = 255};
 
 /* channel_block 0 and no input_rows: the executor splits rows only and
  * never fuses these with the step before. */

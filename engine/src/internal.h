@@ -102,6 +102,10 @@ typedef struct mnv3_op {
      owned by the network. */
   float *weight;
   float *bias;
+  /* Quantized TFLite weights: per output channel, the step of the grid the
+     weights lie on (weight = integer * step), so that 8-bit plans keep
+     them exactly; NULL otherwise. Owned by the network. */
+  float *weight_step;
 } mnv3_op;
 
 typedef struct mnv3_network {

@@ -119,41 +119,67 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
   return 0;
 }
 
-/* Weights to int8 per output channel, symmetric (scale max|w| / 127),
-   and packed with the scales that map the accumulator back to real
-   values. A TFLite model's own per-channel int8 weights come back
-   unchanged. */
+/* A channel's weights as integers times a step: a quantized TFLite
+   model's own integers where its grid holds them within max_weight (a
+   uint8 model's q - zero point reaches 255), else symmetric int8 (step
+   max|w| / 127, which gives a TFLite model's per-channel int8 weights back
+   unchanged). Returns the step. */
+static float channel_to_integers(const float *w, size_t n, float grid, int max_weight,
+                                 int16_t *q) {
+  int on_grid = grid > 0.0f;
+  for (size_t j = 0; j < n && on_grid; j++) {
+    const float k = w[j] / grid;
+    on_grid = fabsf(k) <= (float)max_weight && fabsf(k - nearbyintf(k)) < 1e-3f;
+  }
+  float step = grid;
+  if (!on_grid) {
+    float max = 0.0f;
+    for (size_t j = 0; j < n; j++)
+      max = fmaxf(max, fabsf(w[j]));
+    step = max > 0.0f ? max / 127.0f : 1.0f;
+  }
+  for (size_t j = 0; j < n; j++) {
+    const long v = lrintf(w[j] / step);
+    q[j] = (int16_t)(v < -max_weight ? -max_weight : v > max_weight ? max_weight : v);
+  }
+  return step;
+}
+
+/* Packs a convolution's weights as integers per output channel, with the
+   scales that map the accumulator back to real values. */
 static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
                      mnv3_error *error) {
   const int group = op->depthwise ? 1 : op->in_ch;
   const size_t per_oc = (size_t)group * op->kernel * op->kernel;
-  int8_t *q = malloc(per_oc * op->out_ch);
+  int16_t *q = malloc(sizeof(int16_t) * per_oc * op->out_ch);
   float *scale = malloc(sizeof(float) * op->out_ch);
-  const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
-  s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
-  if (!q || !scale || !s->qpacked) {
+  if (!q || !scale) {
     free(q);
     free(scale);
     return mnv3_fail(error, "out of memory packing '%s'", op->key);
   }
   const mnv3_quant *in = &plan->quant[op->in0];
+  int widest = 0;
   for (int o = 0; o < op->out_ch; o++) {
-    const float *w = op->weight + per_oc * o;
-    float max = 0.0f;
+    int16_t *qo = q + per_oc * o;
+    scale[o] = in->scale * channel_to_integers(op->weight + per_oc * o, per_oc,
+                                               op->weight_step ? op->weight_step[o] : 0.0f,
+                                               255, qo);
     for (size_t j = 0; j < per_oc; j++)
-      max = fmaxf(max, fabsf(w[j]));
-    const float w_scale = max > 0.0f ? max / 127.0f : 1.0f;
-    for (size_t j = 0; j < per_oc; j++) {
-      long v = lrintf(w[j] / w_scale);
-      q[per_oc * o + j] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
-    }
-    scale[o] = in->scale * w_scale;
+      widest = abs(qo[j]) > widest ? abs(qo[j]) : widest;
   }
-  s->qkernel->pack(q, scale, op->bias, in->zero, op->out_ch, op->in_ch, op->kernel,
-                   s->qpacked);
+  /* Weights wider than the kernel takes go to the reference, which takes
+     any. */
+  if (widest > s->qkernel->max_weight)
+    s->qkernel = op->depthwise ? &mnv3_qu8_dwconv__scalar : &mnv3_qu8_conv1x1__scalar;
+  const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
+  s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
+  if (s->qpacked)
+    s->qkernel->pack(q, scale, op->bias, in->zero, op->out_ch, op->in_ch, op->kernel,
+                     s->qpacked);
   free(q);
   free(scale);
-  return 0;
+  return s->qpacked ? 0 : mnv3_fail(error, "out of memory packing '%s'", op->key);
 }
 
 int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned flags,

@@ -1,10 +1,11 @@
 /* The 8-bit kernels of every variant this CPU can run against the
- * reference, bitwise: random uint8 inputs and int8 weights at odd sizes and
+ * reference, bitwise: random uint8 inputs and weights (int8, and the
+ * -255..255 of released uint8 models) at odd sizes and
  * channel counts, every kernel size, stride, dilation and padding the
  * network uses and more, residual none/uint8/float, uint8 and float
  * outputs, every activation, clamps on and off; then every split of rows
  * and channels between threads; then pooling and gating. (The stem of
- * 8-bit plans is a float kernel that quantizes its output: test_kernels.) 
+ * 8-bit plans is a float kernel that quantizes its output: test_kernels.)
  *
  *   test_qu8_kernels     prints "N passed, N failed" */
 #include "kernels.h"
@@ -54,7 +55,7 @@ typedef struct problem {
   int float_output;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
-  int8_t *weight;
+  int16_t *weight;
   float *scale, *bias, *res_f32;
   uint8_t *input, *res;
 } problem;
@@ -74,10 +75,12 @@ static void problem_init(problem *p, int counter) {
   p->post_lo = clamped ? -0.25f : -INFINITY;
   p->post_hi = clamped ? 1.5f : INFINITY;
   p->in_zero = (int)(next_random() % 256);
-  p->weight = (int8_t *)random_bytes(per_out * p->out_c);
+  /* Symmetric int8 (-127..127), or a released uint8 model's own weights
+     (-255..255), the widest the kernels take. */
+  const int max_weight = (counter / 60) % 2 ? 255 : 127;
+  p->weight = malloc(sizeof *p->weight * (per_out * p->out_c + 1));
   for (size_t i = 0; i < per_out * p->out_c; i++)
-    if (p->weight[i] == -128) /* symmetric int8: -127..127 */
-      p->weight[i] = -127;
+    p->weight[i] = (int16_t)((int)(next_random() % (2 * max_weight + 1)) - max_weight);
   p->scale = malloc(sizeof(float) * p->out_c);
   p->bias = malloc(sizeof(float) * p->out_c);
   /* Scales that spread the sums over the activations' interesting range. */
