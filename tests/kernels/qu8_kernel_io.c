@@ -71,7 +71,7 @@ static void *run_qconv(const mnv3_kernels *k, const int *iv, const float *fv, si
   const size_t outputs = (size_t)iv[I_OUT_H] * iv[I_OUT_W] * out_c;
   const size_t weights = (size_t)out_c * (op == OP_DEPTHWISE ? 1 : in_c) * ks * ks;
   uint8_t *input = read_array(inputs);
-  int8_t *weight = read_array(weights);
+  int16_t *weight = read_array(sizeof(int16_t) * weights);
   float *scale = read_array(sizeof(float) * out_c);
   float *bias = read_array(sizeof(float) * out_c);
   void *residual = iv[I_RESIDUAL] == 1   ? read_array(outputs)

@@ -65,7 +65,10 @@ def conv_problem(rng, op, h, w, in_c, out_c, k, stride, dilation, same, act, res
     out_w, pad_left = output_size(w, k, stride, dilation, same)
     per_out = (1 if depthwise else in_c) * k * k
     x = rng.integers(0, 256, (h, w, in_c), dtype=np.uint8)
-    weight = rng.integers(-127, 128, (out_c, 1 if depthwise else in_c, k, k), dtype=np.int8)
+    # Symmetric int8, or a released uint8 model's own weights (-255..255).
+    wmax = 255 if rng.integers(2) else 127
+    weight = rng.integers(-wmax, wmax + 1, (out_c, 1 if depthwise else in_c, k, k),
+                          dtype=np.int16)
     pre, post = CLAMPS[rng.integers(3)], CLAMPS[rng.integers(3)]
     if ties:
         # Powers of two everywhere: v * out_inv_scale lands on .5 often.

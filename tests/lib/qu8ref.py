@@ -237,12 +237,24 @@ def quant_of_range(lo, hi):
     return scale, F32(1) / scale, zero
 
 
-def quantize_weights(weight, in_scale):
-    """pack_int8: float OIHW weights to int8 per output channel, symmetric
-    (scale max|w| / 127), and the accumulator scales in_scale * w_scale."""
+def quantize_weights(weight, in_scale, grid=None):
+    """pack_int8 (channel_to_integers): float OIHW weights to integers per
+    output channel: on the model's own grid (grid[o], a quantized TFLite
+    tensor's scale) where they lie on it within 255, else symmetric int8
+    (scale max|w| / 127); and the accumulator scales in_scale * step."""
     w = np.asarray(weight, F32)
     flat = w.reshape(w.shape[0], -1)
-    m = np.abs(flat).max(axis=1) if flat.shape[1] else np.zeros(w.shape[0], F32)
-    w_scale = np.where(m > 0, m / F32(127), F32(1)).astype(F32)
-    q = np.clip(np.rint(flat / w_scale[:, None]), -127, 127).astype(np.int8)
-    return q.reshape(w.shape), (F32(in_scale) * w_scale).astype(F32)
+    q = np.zeros(flat.shape, np.int16)
+    steps = np.zeros(w.shape[0], F32)
+    for o in range(w.shape[0]):
+        step = F32(grid[o]) if grid is not None else F32(0)
+        if step > 0:
+            k = flat[o] / step
+            if not (np.all(np.abs(k) <= F32(255)) and np.all(np.abs(k - np.rint(k)) < F32(1e-3))):
+                step = F32(0)
+        if step == 0:
+            m = np.abs(flat[o]).max() if flat.shape[1] else F32(0)
+            step = m / F32(127) if m > 0 else F32(1)
+        steps[o] = step
+        q[o] = np.clip(np.rint(flat[o] / step), -255, 255)
+    return q.reshape(w.shape), (F32(in_scale) * steps).astype(F32)

@@ -7,8 +7,9 @@ dequantized to float32, the ranges of the quantized tensors as pre and post
 clamps, pass-through ops narrowing their producer's post range); then
 compiled as plan.c compiles an 8-bit plan (every tensor but the input
 and the logits uint8 with the quantization of its producer's post range,
-weights requantized to int8 per output channel, but for the stem, which
-runs in float and quantizes its output) and run with the numpy model.
+weights as integers per output channel on the model's own grid, but for
+the stem, which runs in float and quantizes its output) and run with the
+numpy model.
 """
 import os
 import sys
@@ -207,9 +208,14 @@ class Network:
             stride, fused, dilation = o.scalar(1, "i"), o.scalar(4, "b"), o.scalar(5, "i", 1)
         else:
             stride, fused, dilation = 1, o.scalar(0, "b") if o else 0, 1
+        # The weights' grid per output channel, as tflite.c records it.
+        grid = None
+        if w_t.scale and len(w_t.scale) in (1, out_c) and w_t.type != 0:
+            grid = np.array([w_t.scale[0 if len(w_t.scale) == 1 else o] for o in range(out_c)],
+                            F32)
         op = Op("conv", self.net_of[tc.inputs[0]], None, weight=weight, bias=bias,
                 depthwise=depthwise, kernel=weight.shape[2], stride=stride,
-                dilation=dilation)
+                dilation=dilation, grid=grid)
         self.next += 1
         t = tc.outputs[0]
         pre = intersect(tensor_range(m.tensors[t]), act_range(fused))
@@ -290,7 +296,7 @@ class Network:
                                                    out_w, fused, **epilogue)
                     continue
                 in_scale, _, in_zero = quant[op.in0]
-                qw, scale = qu8ref.quantize_weights(op.weight, in_scale)
+                qw, scale = qu8ref.quantize_weights(op.weight, in_scale, op.grid)
                 if op.in1 is not None:
                     epilogue.update(residual=vals[op.in1], residual_scale=quant[op.in1][0],
                                     residual_zero=quant[op.in1][2])
