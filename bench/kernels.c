@@ -95,7 +95,7 @@ static int run_peak(void) {
 static const char *kind_name(const mnv3_step *s) {
   switch (s->kind) {
   case MNV3_OP_CONV:
-    return s->kernel->name;
+    return s->kernel ? s->kernel->name : s->qkernel->name;
   case MNV3_OP_GLOBAL_POOL:
     return "global_pool";
   case MNV3_OP_MUL_CHANNEL:
@@ -111,8 +111,8 @@ static double step_flops(const mnv3_plan *plan, const mnv3_step *s,
   if (s->kind != MNV3_OP_CONV)
     return 0.0;
   const double taps = (double)s->kernel_size * s->kernel_size;
-  const int depthwise = s->kernel == plan->kernels->depthwise;
-  return 2.0 * o->h * o->w * o->c * (depthwise ? taps : taps * s->in_ch);
+  (void)plan;
+  return 2.0 * o->h * o->w * o->c * (s->depthwise ? taps : taps * s->in_ch);
 }
 
 static int run_steps(const char *config, int h, int w, int threads, int runs) {

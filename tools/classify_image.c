@@ -118,54 +118,74 @@ static GstSample *decode_first_frame(const char *file) {
   return sample;
 }
 
-/* ---- classification ----------------------------------------------------- */
+/* Decodes the first frame of `file` and hands it to `use`; 0 on success
+   (messages name the file). */
+typedef int (*frame_fn)(const mnv3_frame *frame, void *data, mnv3_error *err);
 
-static int classify_sample(mnv3_context *ctx, const char *file,
-                           GstSample *sample, int top_k,
-                           mnv3_class_score *top) {
+static int with_frame(const char *file, frame_fn use, void *data) {
+  GstSample *sample = decode_first_frame(file);
+  if (!sample)
+    return -1;
   GstVideoInfo info;
   GstVideoFrame vframe;
+  int rc = -1;
   if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample)) ||
       GST_VIDEO_INFO_FORMAT(&info) != GST_VIDEO_FORMAT_RGB) {
     fprintf(stderr, "%s: the decoder did not deliver RGB frames\n", file);
-    return -1;
-  }
-  if (!gst_video_frame_map(&vframe, &info, gst_sample_get_buffer(sample),
-                           GST_MAP_READ)) {
+  } else if (!gst_video_frame_map(&vframe, &info, gst_sample_get_buffer(sample),
+                                  GST_MAP_READ)) {
     fprintf(stderr, "%s: cannot map the decoded frame\n", file);
-    return -1;
+  } else {
+    mnv3_frame frame = {
+        .format = MNV3_PIXEL_RGB,
+        .width = GST_VIDEO_FRAME_WIDTH(&vframe),
+        .height = GST_VIDEO_FRAME_HEIGHT(&vframe),
+        .planes = {GST_VIDEO_FRAME_PLANE_DATA(&vframe, 0), NULL, NULL},
+        .strides = {GST_VIDEO_FRAME_PLANE_STRIDE(&vframe, 0), 0, 0},
+    };
+    mnv3_error err = {{0}};
+    rc = use(&frame, data, &err);
+    gst_video_frame_unmap(&vframe);
+    if (rc != 0)
+      fprintf(stderr, "%s: %s\n", file, err.message);
   }
-  mnv3_frame frame = {
-      .format = MNV3_PIXEL_RGB,
-      .width = GST_VIDEO_FRAME_WIDTH(&vframe),
-      .height = GST_VIDEO_FRAME_HEIGHT(&vframe),
-      .planes = {GST_VIDEO_FRAME_PLANE_DATA(&vframe, 0), NULL, NULL},
-      .strides = {GST_VIDEO_FRAME_PLANE_STRIDE(&vframe, 0), 0, 0},
-  };
-  mnv3_error err = {{0}};
-  int rc = mnv3_context_set_frame(ctx, 0, &frame, NULL, &err);
-  gst_video_frame_unmap(&vframe);
-  if (rc == 0)
-    rc = mnv3_context_run(ctx, 1, &err);
-  if (rc != 0) {
-    fprintf(stderr, "%s: %s\n", file, err.message);
+  gst_sample_unref(sample);
+  return rc;
+}
+
+static int init_gstreamer(void) {
+  GError *gerr = NULL;
+  if (gst_init_check(NULL, NULL, &gerr))
+    return 0;
+  fprintf(stderr, "cannot initialise GStreamer: %s\n", gerr ? gerr->message : "unknown error");
+  g_clear_error(&gerr);
+  return -1;
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+typedef struct classify_job {
+  mnv3_context *ctx;
+  const char *file;
+  int top_k;
+  mnv3_class_score *top;
+} classify_job;
+
+static int classify_frame(const mnv3_frame *frame, void *data, mnv3_error *err) {
+  classify_job *job = data;
+  if (mnv3_context_set_frame(job->ctx, 0, frame, NULL, err) != 0 ||
+      mnv3_context_run(job->ctx, 1, err) != 0)
     return -1;
-  }
-  print_result(mnv3_context_model(ctx), file, top,
-               mnv3_context_top_k(ctx, 0, top_k, top));
+  print_result(mnv3_context_model(job->ctx), job->file, job->top,
+               mnv3_context_top_k(job->ctx, 0, job->top_k, job->top));
   return 0;
 }
 
 int mnv3_tool_classify_files(const char *config, const char *weights_override,
                              char **files, int nfiles, int top_k,
                              int threads) {
-  GError *gerr = NULL;
-  if (!gst_init_check(NULL, NULL, &gerr)) {
-    fprintf(stderr, "cannot initialise GStreamer: %s\n",
-            gerr ? gerr->message : "unknown error");
-    g_clear_error(&gerr);
+  if (init_gstreamer() < 0)
     return 1;
-  }
   mnv3_error err = {{0}};
   mnv3_model *model = mnv3_model_load(config, weights_override, &err);
   if (!model) {
@@ -193,14 +213,69 @@ int mnv3_tool_classify_files(const char *config, const char *weights_override,
 
   int failed = 0;
   for (int i = 0; i < nfiles; i++) {
-    GstSample *sample = decode_first_frame(files[i]);
-    if (!sample || classify_sample(ctx, files[i], sample, top_k, top) != 0)
-      failed++;
-    if (sample)
-      gst_sample_unref(sample);
+    classify_job job = {ctx, files[i], top_k, top};
+    failed += with_frame(files[i], classify_frame, &job) != 0;
   }
   free(top);
   mnv3_context_free(ctx);
   mnv3_model_unref(model);
   return failed ? 1 : 0;
+}
+
+/* ---- post-training quantization ------------------------------------------ */
+
+static int calibrate_frame(const mnv3_frame *frame, void *data, mnv3_error *err) {
+  return mnv3_calibrator_add_frame(data, frame, err);
+}
+
+static int is_image(const char *name) {
+  const char *dot = strrchr(name, '.');
+  return dot && (g_ascii_strcasecmp(dot, ".jpg") == 0 || g_ascii_strcasecmp(dot, ".jpeg") == 0 ||
+                 g_ascii_strcasecmp(dot, ".png") == 0);
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mnv3_tool_quantize(const char *config, const char *dir, const char *output) {
+  if (init_gstreamer() < 0)
+    return 1;
+  GError *gerr = NULL;
+  GDir *d = g_dir_open(dir, 0, &gerr);
+  if (!d) {
+    fprintf(stderr, "--quantize: %s\n", gerr->message);
+    g_clear_error(&gerr);
+    return 1;
+  }
+  GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+  for (const char *name; (name = g_dir_read_name(d));)
+    if (is_image(name))
+      g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+  g_dir_close(d);
+  /* Sorted: the same folder gives the same config. */
+  qsort(files->pdata, files->len, sizeof(gpointer), compare_names);
+  mnv3_error err = {{0}};
+  mnv3_calibrator *cal = files->len ? mnv3_calibrator_new(config, &err) : NULL;
+  int rc = 1;
+  if (!files->len) {
+    fprintf(stderr, "--quantize: %s holds no .jpg or .png image to calibrate with\n", dir);
+  } else if (!cal) {
+    fprintf(stderr, "%s\n", err.message);
+  } else {
+    int failed = 0;
+    for (guint i = 0; i < files->len; i++)
+      failed += with_frame(g_ptr_array_index(files, i), calibrate_frame, cal) != 0;
+    if (failed)
+      fprintf(stderr, "--quantize: %d of %u images could not be used\n", failed, files->len);
+    else if (mnv3_calibrator_write(cal, output, &err) != 0)
+      fprintf(stderr, "%s\n", err.message);
+    else
+      rc = 0;
+  }
+  if (rc == 0)
+    fprintf(stderr, "%s: 8-bit config calibrated on %u images\n", output, files->len);
+  mnv3_calibrator_free(cal);
+  g_ptr_array_unref(files);
+  return rc;
 }

@@ -16,4 +16,9 @@
 int mnv3_tool_classify_files(const char *config, const char *weights_override,
                              char **files, int nfiles, int top_k, int threads);
 
+/* mnv3-run --quantize: calibrates the float config on every .jpg/.png in
+ * dir and writes the 8-bit config `output` (with copies of its weights and
+ * labels beside it). Returns 0, or 1 with a message on stderr. */
+int mnv3_tool_quantize(const char *config, const char *dir, const char *output);
+
 #endif

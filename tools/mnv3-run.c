@@ -3,6 +3,7 @@
  *   mnv3-run --config C.yaml [--weights W] --input-tensor IN.f32 --shape N,3,H,W --output OUT.f32
  *   mnv3-run --config C.yaml [--weights W] --image FILE [FILE...] [--top K]
  *   mnv3-run --config C.yaml [--weights W] --bench N [--shape 1,3,H,W] [--threads T]
+ *   mnv3-run --config F.yaml --quantize DIR --output Q.yaml
  */
 #include "mnv3/mnv3.h"
 
@@ -22,12 +23,16 @@ static const char usage[] =
     "  mnv3-run --config C.yaml [--weights W] --input-tensor IN.f32 --shape N,3,H,W --output OUT.f32\n"
     "  mnv3-run --config C.yaml [--weights W] --image FILE [FILE...] [--top K]\n"
     "  mnv3-run --config C.yaml [--weights W] --bench N [--shape 1,3,H,W] [--threads T]\n"
+    "  mnv3-run --config F.yaml --quantize DIR --output Q.yaml\n"
     "options:\n"
     "  --threads T   threads per inference (default 1; 0 = automatic: one per CPU\n"
-    "                while that is faster, as the GStreamer elements' default)\n";
+    "                while that is faster, as the GStreamer elements' default)\n"
+    "  --quantize DIR  post-training quantization: calibrate the float config F.yaml\n"
+    "                on the .jpg/.png images in DIR and write the 8-bit config Q.yaml\n"
+    "                (model.precision: int8), its weights and labels copied beside it\n";
 
 typedef struct options {
-  const char *config, *weights, *input, *output;
+  const char *config, *weights, *input, *output, *quantize;
   int shape[4], has_shape;
   int threads, top_k, bench, images;
 } options;
@@ -159,10 +164,10 @@ static int run_bench(const options *o, const mnv3_model *model, mnv3_context *ct
   }
   if (rc == 0) {
     qsort(times, (size_t)o->bench, sizeof *times, compare_double);
-    printf("{\"model\": \"%s\", \"shape\": [%d, %d, %d, %d], \"threads\": %d, "
-           "\"isa\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f}\n",
-           mnv3_model_architecture(model), shape[0], shape[1], shape[2], shape[3],
-           o->threads, mnv3_isa_name(), times[o->bench / 2], times[0]);
+    printf("{\"model\": \"%s\", \"precision\": \"%s\", \"shape\": [%d, %d, %d, %d], "
+           "\"threads\": %d, \"isa\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f}\n",
+           mnv3_model_architecture(model), mnv3_model_precision(model), shape[0], shape[1],
+           shape[2], shape[3], o->threads, mnv3_isa_name(), times[o->bench / 2], times[0]);
   }
   free(input);
   free(times);
@@ -181,6 +186,7 @@ int main(int argc, char **argv) {
       {"image", no_argument, NULL, 'm'},
       {"top", required_argument, NULL, 'k'},
       {"bench", required_argument, NULL, 'b'},
+      {"quantize", required_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -192,6 +198,7 @@ int main(int argc, char **argv) {
     case 'i': o.input = optarg; break;
     case 'o': o.output = optarg; break;
     case 'm': o.images = 1; break;
+    case 'q': o.quantize = optarg; break;
     case 's':
       if (parse_shape(optarg, o.shape) < 0)
         return fail("--shape takes N,3,H,W with positive integers, got '%s'", optarg);
@@ -221,6 +228,17 @@ int main(int argc, char **argv) {
     fputs("mnv3-run: --config is required\n", stderr);
     fputs(usage, stderr);
     return 2;
+  }
+  if (o.quantize) {
+#ifdef MNV3_RUN_IMAGES
+    if (!o.output)
+      return fail("%s", "--quantize needs --output Q.yaml, the 8-bit config to write");
+    if (o.weights)
+      return fail("%s", "--quantize takes the weights the config names; drop --weights");
+    return mnv3_tool_quantize(o.config, o.quantize, o.output);
+#else
+    return fail("%s", "this build has no image decoding (GStreamer was not found)");
+#endif
   }
   if (o.images) {
 #ifdef MNV3_RUN_IMAGES

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "internal.h"
 
@@ -38,6 +39,13 @@ typedef struct mnv3_conv_args {
      never written. NULL for none. */
   const float *in_gate;
   float gate_lo, gate_hi;
+  /* Dense kernels only: when set, the output is quantized to uint8 here
+     (mnv3_quantize_u8 with out_inv_scale and out_zero) instead of written
+     to `output`: the stem of 8-bit plans, which runs in float on the float
+     input. */
+  uint8_t *output_u8;
+  float out_inv_scale;
+  int out_zero;
 } mnv3_conv_args;
 
 /* The widest input a pointwise kernel gates (each ISA keeps a tile's gated
@@ -140,6 +148,95 @@ void mnv3_u8_blend_const__scalar(uint8_t *p, int n, uint16_t keep, uint16_t add)
 void mnv3_u8_blend_lines__scalar(uint8_t *p, const uint16_t *keep, const uint16_t *add, int n);
 int mnv3_u8_count_changes__scalar(const uint8_t *p, int n);
 
+/* ---- 8-bit inference -------------------------------------------------------
+ * Activations are uint8 per tensor, real = (q - zero) * scale; weights are
+ * integers per output channel, real = w * scale: -127..127 for float models
+ * (symmetric int8), up to -255..255 where a released uint8 model's own
+ * weights (q - its zero point) are kept exactly. A convolution sums (x - in_zero) * w over
+ * its taps in int32 (a tap outside the input adds nothing, as if it held the
+ * zero point), then runs the float epilogue of the float kernels on
+ * acc * scale[oc] + bias[oc] (a multiply then an add, never fused), and
+ * quantizes: q = clamp(rint(v * out_inv_scale) + out_zero, 0, 255), the
+ * rounding to nearest even (XNNPACK's "fp32" requantization, with the
+ * activation evaluated in float between the two). Every step is exact in
+ * int32 or float32, so each SIMD variant is bitwise equal to the
+ * reference. */
+typedef struct mnv3_qconv_args {
+  const uint8_t *input;
+  int in_h, in_w, in_c, in_zero;
+  /* One of the two: uint8 (quantized with out_inv_scale, out_zero) or float. */
+  uint8_t *output;
+  float *output_f32;
+  int out_h, out_w, out_c;
+  const void *packed;
+  /* Added after the pre clamp, before the activation, as in the float
+     kernels: uint8 (real = (r - residual_zero) * residual_scale) or float;
+     both NULL for none. */
+  const uint8_t *residual;
+  const float *residual_f32;
+  float residual_scale;
+  int residual_zero;
+  int kernel, stride, dilation, pad_top, pad_left;
+  mnv3_act act;
+  float pre_lo, pre_hi, post_lo, post_hi;
+  float out_inv_scale;
+  int out_zero;
+  int oc_begin, oc_end; /* as in mnv3_conv_args */
+} mnv3_qconv_args;
+
+typedef void (*mnv3_qconv_fn)(const mnv3_qconv_args *args, int row_begin, int row_end);
+/* Bytes for the packed weights of one layer. */
+typedef size_t (*mnv3_qpacked_size_fn)(int out_c, int in_c, int kernel);
+/* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <= the
+   kernel's max_weight), the per-channel scale (input scale times weight
+   scale) and float bias for a layer whose input has zero point in_zero. */
+typedef void (*mnv3_qpack_fn)(const int16_t *weight, const float *scale, const float *bias,
+                              int in_zero, int out_c, int in_c, int kernel, void *dst);
+
+typedef struct mnv3_qconv_kernel {
+  const char *name; /* "qu8_conv1x1__avx2" */
+  mnv3_qpacked_size_fn packed_size;
+  mnv3_qpack_fn pack;
+  mnv3_qconv_fn run;
+  int channel_block; /* as in mnv3_conv_kernel */
+  int max_kernel;    /* the largest kernel size run takes; 0: any */
+  int max_weight;    /* the largest |weight| it takes exactly: 127 or 255 */
+} mnv3_qconv_kernel;
+
+/* uint8 to uint8 through the float value v: the post clamp, then the
+   output quantization of the convolutions. */
+typedef struct mnv3_qu8_requant {
+  float post_lo, post_hi, out_inv_scale;
+  int out_zero;
+} mnv3_qu8_requant;
+
+/* Mean of channels [c_begin, c_end) over pixels: v = (sum - pixels *
+   in_zero) * multiplier, multiplier = in_scale / pixels. */
+typedef void (*mnv3_qu8_gavgpool_fn)(const uint8_t *in, int pixels, int channels,
+                                     int c_begin, int c_end, uint8_t *out, int in_zero,
+                                     float multiplier, const mnv3_qu8_requant *rq);
+/* A squeeze-and-excitation gate on `pixels` pixels: out = requant((in -
+   in_zero) * m[c]), m[c] = in_scale * ((gate[c] - gate_zero) * gate_scale). */
+typedef struct mnv3_qu8_gate {
+  const uint8_t *gate;
+  int in_zero, gate_zero;
+  float in_scale, gate_scale;
+} mnv3_qu8_gate;
+typedef void (*mnv3_qu8_vmulc_fn)(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                                  int channels, uint8_t *out, const mnv3_qu8_requant *rq);
+
+/* The quantization shared by every variant: v * inv_scale limited to
+   +-512 first (so that nothing overflows and a NaN becomes 0, as the
+   vector min/max do: a > b ? a : b), rounded to nearest even. */
+static inline uint8_t mnv3_quantize_u8(float v, float inv_scale, int zero) {
+  float t = v * inv_scale;
+  t = t > -512.0f ? t : -512.0f;
+  t = t < 512.0f ? t : 512.0f;
+  int q = (int)nearbyintf(t) + zero;
+  q = q > 0 ? q : 0;
+  return (uint8_t)(q < 255 ? q : 255);
+}
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
@@ -153,6 +250,11 @@ typedef struct mnv3_kernels {
   mnv3_blend_const_fn blend_const; /* mask blending */
   mnv3_blend_lines_fn blend_lines;
   mnv3_count_changes_fn count_changes;
+  /* 8-bit inference */
+  const mnv3_qconv_kernel *qpointwise;
+  const mnv3_qconv_kernel *qdepthwise;
+  mnv3_qu8_gavgpool_fn qgavgpool;
+  mnv3_qu8_vmulc_fn qvmulc;
 } mnv3_kernels;
 
 /* The reference twins. */
@@ -201,6 +303,24 @@ static inline float mnv3_activate(float v, mnv3_act act, float pre_lo,
   return mnv3_clamp_range(v, post_lo, post_hi);
 }
 
+/* The epilogue of an 8-bit convolution on one accumulator, for the
+   reference kernels (and SIMD tails). */
+static inline void mnv3_qconv_finish(const mnv3_qconv_args *a, int32_t acc, float scale,
+                                     float bias, size_t index) {
+  float v = (float)acc * scale;
+  v = v + bias;
+  v = mnv3_clamp_range(v, a->pre_lo, a->pre_hi);
+  if (a->residual)
+    v += (float)(a->residual[index] - a->residual_zero) * a->residual_scale;
+  else if (a->residual_f32)
+    v += a->residual_f32[index];
+  v = mnv3_activate(v, a->act, -INFINITY, INFINITY, a->post_lo, a->post_hi);
+  if (a->output_f32)
+    a->output_f32[index] = v;
+  else
+    a->output[index] = mnv3_quantize_u8(v, a->out_inv_scale, a->out_zero);
+}
+
 /* PyTorch's area_pixel_compute_source_index for align_corners=False: the
    two source indices of output index out_i and the weight of the second;
    shared by the reference and every SIMD resize. */
@@ -233,5 +353,13 @@ void mnv3_u8_yuv_rgb_resize__scalar(const mnv3_yuv_rows *rows, int x_begin,
 /* The reference of argmax; SIMD variants use it beyond the class counts
    they keep in registers. */
 void mnv3_f32_argmax__scalar(const float *scores, int pixels, int channels, uint8_t *out);
+/* 8-bit references the SIMD tables use until they have their own. */
+extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar;
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar;
+void mnv3_qu8_gavgpool__scalar(const uint8_t *in, int pixels, int channels, int c_begin,
+                               int c_end, uint8_t *out, int in_zero, float multiplier,
+                               const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                            int channels, uint8_t *out, const mnv3_qu8_requant *rq);
 
 #endif

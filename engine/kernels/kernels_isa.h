@@ -42,7 +42,26 @@
     .blend_const = mnv3_u8_blend_const__##ISA,                                 \
     .blend_lines = mnv3_u8_blend_lines__##ISA,                                 \
     .count_changes = mnv3_u8_count_changes__##ISA,                             \
+    MNV3_QU8_KERNELS_##ISA                                                     \
   }
+
+/* The 8-bit kernels of each table: AVX-512 CPUs run the AVX2 ones, NEON
+   the references (their own are still to be written). */
+extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2;
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2;
+void mnv3_qu8_gavgpool__avx2(const uint8_t *in, int pixels, int channels, int c_begin,
+                             int c_end, uint8_t *out, int in_zero, float multiplier,
+                             const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                          int channels, uint8_t *out, const mnv3_qu8_requant *rq);
+#define MNV3_QU8_KERNELS_AVX2                                                  \
+  .qpointwise = &mnv3_qu8_conv1x1__avx2, .qdepthwise = &mnv3_qu8_dwconv__avx2, \
+  .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
+#define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
+#define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
+#define MNV3_QU8_KERNELS_neonfma                                               \
+  .qpointwise = &mnv3_qu8_conv1x1__scalar, .qdepthwise = &mnv3_qu8_dwconv__scalar, \
+  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
 
 MNV3_DECLARE_ISA(avx2)
 MNV3_DECLARE_ISA(avx512bw)

@@ -61,7 +61,11 @@ static void scalar_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
               acc += in[i] * wk[(size_t)i * a->out_c + o];
           }
         }
-        a->output[pixel * a->out_c + o] = epilogue(a, acc, pixel * a->out_c + o);
+        const float v = epilogue(a, acc, pixel * a->out_c + o);
+        if (a->output_u8)
+          a->output_u8[pixel * a->out_c + o] = mnv3_quantize_u8(v, a->out_inv_scale, a->out_zero);
+        else
+          a->output[pixel * a->out_c + o] = v;
       }
     }
 }
@@ -118,6 +122,113 @@ static void scalar_gavgpool(const float *in, int pixels, int channels, int c_beg
   }
 }
 
+/* ---- 8-bit ---------------------------------------------------------------
+ * Packed: scale[out_c], bias[out_c] (floats), then the int16 weights laid
+ * out as the float ones: [kh][kw][in_c][out_c] (depthwise [kh][kw][c]). */
+static size_t scalar_qpacked_size(int out_c, int in_c, int kernel) {
+  return 2 * sizeof(float) * (size_t)out_c +
+         sizeof(int16_t) * (size_t)kernel * kernel * in_c * out_c;
+}
+
+static size_t scalar_qdw_packed_size(int out_c, int in_c, int kernel) {
+  return scalar_qpacked_size(out_c, 1, kernel);
+}
+
+static void scalar_qpack(const int16_t *weight, const float *scale, const float *bias,
+                         int in_zero, int out_c, int in_c, int kernel, void *dst) {
+  (void)in_zero; /* the reference subtracts it from every input */
+  float *f = dst;
+  memcpy(f, scale, (size_t)out_c * sizeof *f);
+  memcpy(f + out_c, bias, (size_t)out_c * sizeof *f);
+  int16_t *w = (int16_t *)(f + 2 * out_c);
+  for (int o = 0; o < out_c; o++)
+    for (int i = 0; i < in_c; i++)
+      for (int ky = 0; ky < kernel; ky++)
+        for (int kx = 0; kx < kernel; kx++)
+          w[(((size_t)ky * kernel + kx) * in_c + i) * out_c + o] =
+              weight[(((size_t)o * in_c + i) * kernel + ky) * kernel + kx];
+}
+
+static void scalar_qdw_pack(const int16_t *weight, const float *scale, const float *bias,
+                            int in_zero, int out_c, int in_c, int kernel, void *dst) {
+  (void)in_c;
+  scalar_qpack(weight, scale, bias, in_zero, out_c, 1, kernel, dst);
+}
+
+/* Pointwise (written as a dense convolution) and depthwise alike: groups
+   of in_c input channels (1 for depthwise, where input channel = output
+   channel). */
+static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
+                         int depthwise) {
+  const float *scale = a->packed, *bias = scale + a->out_c;
+  const int16_t *w = (const int16_t *)(bias + a->out_c);
+  const int group = depthwise ? 1 : a->in_c;
+  for (int oy = row_begin; oy < row_end; oy++)
+    for (int ox = 0; ox < a->out_w; ox++) {
+      const size_t pixel = (size_t)oy * a->out_w + ox;
+      for (int o = 0; o < a->out_c; o++) {
+        int32_t acc = 0;
+        for (int ky = 0; ky < a->kernel; ky++) {
+          const int iy = oy * a->stride - a->pad_top + ky * a->dilation;
+          if (iy < 0 || iy >= a->in_h)
+            continue;
+          for (int kx = 0; kx < a->kernel; kx++) {
+            const int ix = ox * a->stride - a->pad_left + kx * a->dilation;
+            if (ix < 0 || ix >= a->in_w)
+              continue;
+            const uint8_t *in = a->input + ((size_t)iy * a->in_w + ix) * a->in_c;
+            const int16_t *wk = w + ((size_t)ky * a->kernel + kx) * group * a->out_c;
+            if (depthwise)
+              acc += (in[o] - a->in_zero) * wk[o];
+            else
+              for (int i = 0; i < a->in_c; i++)
+                acc += (in[i] - a->in_zero) * wk[(size_t)i * a->out_c + o];
+          }
+        }
+        mnv3_qconv_finish(a, acc, scale[o], bias[o], pixel * a->out_c + o);
+      }
+    }
+}
+
+static void scalar_qpointwise(const mnv3_qconv_args *a, int row_begin, int row_end) {
+  scalar_qconv(a, row_begin, row_end, 0);
+}
+
+static void scalar_qdepthwise(const mnv3_qconv_args *a, int row_begin, int row_end) {
+  scalar_qconv(a, row_begin, row_end, 1);
+}
+
+void mnv3_qu8_gavgpool__scalar(const uint8_t *in, int pixels, int channels, int c_begin,
+                               int c_end, uint8_t *out, int in_zero, float multiplier,
+                               const mnv3_qu8_requant *rq) {
+  for (int c = c_begin; c < c_end; c++) {
+    int32_t sum = 0;
+    for (int p = 0; p < pixels; p++)
+      sum += in[(size_t)p * channels + c];
+    const float v = (float)(sum - pixels * in_zero) * multiplier;
+    out[c] = mnv3_quantize_u8(fminf(fmaxf(v, rq->post_lo), rq->post_hi), rq->out_inv_scale,
+                              rq->out_zero);
+  }
+}
+
+void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                            int channels, uint8_t *out, const mnv3_qu8_requant *rq) {
+  for (size_t i = 0; i < (size_t)pixels * channels; i++) {
+    const int c = (int)(i % (size_t)channels);
+    const float m = gate->in_scale * ((float)(gate->gate[c] - gate->gate_zero) * gate->gate_scale);
+    const float v = (float)(in[i] - gate->in_zero) * m;
+    out[i] = mnv3_quantize_u8(fminf(fmaxf(v, rq->post_lo), rq->post_hi), rq->out_inv_scale,
+                              rq->out_zero);
+  }
+}
+
+const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar = {
+    .name = "qu8_conv1x1__scalar", .packed_size = scalar_qpacked_size,
+    .pack = scalar_qpack, .run = scalar_qpointwise, .max_weight = 255};
+const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar = {
+    .name = "qu8_dwconv__scalar", .packed_size = scalar_qdw_packed_size,
+    .pack = scalar_qdw_pack, .run = scalar_qdepthwise, .max_weight = 255};
+
 /* channel_block 0 and no input_rows: the executor splits rows only and
  * never fuses these with the step before. */
 static const mnv3_conv_kernel scalar_pointwise_kernel = {
@@ -143,6 +254,10 @@ const mnv3_kernels mnv3_kernels_scalar = {
     .blend_const = mnv3_u8_blend_const__scalar,
     .blend_lines = mnv3_u8_blend_lines__scalar,
     .count_changes = mnv3_u8_count_changes__scalar,
+    .qpointwise = &mnv3_qu8_conv1x1__scalar,
+    .qdepthwise = &mnv3_qu8_dwconv__scalar,
+    .qgavgpool = mnv3_qu8_gavgpool__scalar,
+    .qvmulc = mnv3_qu8_vmulc__scalar,
 };
 
 void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,

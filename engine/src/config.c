@@ -621,10 +621,10 @@ static int load_labels(parse_ctx *c, const node *n, mnv3_config *cfg) {
 
 /* ---- sections ------------------------------------------------------------ */
 
-enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_NAME, M_COUNT };
+enum { M_ARCH, M_WIDTH, M_CLASSES, M_BACKGROUND, M_WEIGHTS, M_NAME, M_PRECISION, M_COUNT };
 static const char *const MODEL_KEYS[M_COUNT] = {
     "architecture", "width-multiplier", "num-classes", "background-class",
-    "weights", "name"};
+    "weights", "name", "precision"};
 
 /* model.name, or the config file's name without its folder and extension:
    what results are labelled with when several models run side by side. */
@@ -703,6 +703,16 @@ static int parse_model(parse_ctx *c, const node *map, const char *base_dir,
                      "true needs model.num-classes >= 2 (the background "
                      "output plus at least one class), got %d",
                      cfg->num_classes);
+  }
+
+  if (v[M_PRECISION]) {
+    const char *precision = NULL;
+    if (get_string(c, v[M_PRECISION], "model.precision", "fp32 or int8", &precision))
+      return -1;
+    if (strcmp(precision, "int8") != 0 && strcmp(precision, "fp32") != 0)
+      return fail_at(c, v[M_PRECISION], "model.precision", "expected fp32 or int8; got %s",
+                     describe(v[M_PRECISION], buf, sizeof buf));
+    cfg->int8 = strcmp(precision, "int8") == 0;
   }
 
   join_key(key, sizeof key, "model", "weights");
@@ -831,9 +841,38 @@ static int parse_palette(parse_ctx *c, const node *n, mnv3_config *cfg) {
   return 0;
 }
 
-enum { T_MODEL, T_LABELS, T_INPUT, T_PALETTE, T_COUNT };
+/* activation-ranges: [[lo, hi], ...], what mnv3-run --quantize measured:
+   the range of every op's output, in the network's order. */
+static int parse_ranges(parse_ctx *c, const node *n, mnv3_config *cfg) {
+  char buf[96], key[64];
+  if (n->kind != NODE_SEQ || n->count < 1)
+    return fail_at(c, n, "activation-ranges", "expected a list of [lo, hi], got %s",
+                   describe(n, buf, sizeof buf));
+  if (!(cfg->ranges = malloc(2 * sizeof(float) * n->count)))
+    return mnv3_fail(c->error, "%s: out of memory", c->name);
+  for (size_t i = 0; i < n->count; i++) {
+    snprintf(key, sizeof key, "activation-ranges[%zu]", i);
+    if (get_list(c, n->items[i], key, 2, "a range [lo, hi]"))
+      return -1;
+    double v[2];
+    for (int j = 0; j < 2; j++) {
+      snprintf(key, sizeof key, "activation-ranges[%zu][%d]", i, j);
+      if (get_number(c, n->items[i]->items[j], key, -FLT_MAX, 0, FLT_MAX,
+                     "a number that a float holds", &v[j]))
+        return -1;
+    }
+    if (!(v[0] < v[1]))
+      return fail_at(c, n->items[i], key, "expected lo < hi, got [%g, %g]", v[0], v[1]);
+    cfg->ranges[2 * i] = (float)v[0];
+    cfg->ranges[2 * i + 1] = (float)v[1];
+  }
+  cfg->num_ranges = (int)n->count;
+  return 0;
+}
+
+enum { T_MODEL, T_LABELS, T_INPUT, T_PALETTE, T_RANGES, T_COUNT };
 static const char *const TOP_KEYS[T_COUNT] = {"model", "labels", "input",
-                                              "palette"};
+                                              "palette", "activation-ranges"};
 
 static int fill_config(parse_ctx *c, const node *root, const char *base_dir,
                        mnv3_config *cfg) {
@@ -859,6 +898,8 @@ static int fill_config(parse_ctx *c, const node *root, const char *base_dir,
     return -1;
   if (v[T_PALETTE] && parse_palette(c, v[T_PALETTE], cfg))
     return -1;
+  if (v[T_RANGES] && parse_ranges(c, v[T_RANGES], cfg))
+    return -1;
   if (v[T_LABELS]) {
     if (resolve_file(c, v[T_LABELS], "labels", base_dir, &cfg->labels_path) ||
         load_labels(c, v[T_LABELS], cfg))
@@ -876,6 +917,7 @@ void mnv3_config_clear(mnv3_config *config) {
   free(config->architecture);
   free(config->name);
   free(config->weights_path);
+  free(config->ranges);
   free(config->weights_error);
   free(config->labels_path);
   free_lines(config->labels, config->num_labels);

@@ -30,6 +30,7 @@ typedef struct mnv3_config {
   int num_classes;         /* model.num-classes: outputs of the network */
   int background_class;    /* model.background-class: output 0 is "background"
                               and is hidden from users (TF releases) */
+  int int8;                /* model.precision: int8 (else fp32, the default) */
   char *weights_path;      /* model.weights, resolved against the YAML's folder */
   char *weights_error;     /* why model.weights is unusable (file:line:col:
                               missing file), reported when it is used */
@@ -39,6 +40,8 @@ typedef struct mnv3_config {
   int input_height, input_width; /* input.size: [height, width] */
   float mean[3], std[3];   /* input.mean, input.std (RGB, on 0..1 pixels) */
   double crop;             /* input.crop: centre-crop fraction, (0, 1], default 1 */
+  float *ranges;           /* activation-ranges: num_ranges [lo, hi] pairs, */
+  int num_ranges;          /* one per op output in network order, or none */
   int has_palette;         /* palette: list of [r, g, b] in the config */
   uint8_t palette[256][3];
   int palette_size;
@@ -100,6 +103,10 @@ typedef struct mnv3_op {
      owned by the network. */
   float *weight;
   float *bias;
+  /* Quantized TFLite weights: per output channel, the step of the grid the
+     weights lie on (weight = integer * step), so that 8-bit plans keep
+     them exactly; NULL otherwise. Owned by the network. */
+  float *weight_step;
 } mnv3_op;
 
 typedef struct mnv3_network {
@@ -108,6 +115,9 @@ typedef struct mnv3_network {
   int num_tensors;
   int output;      /* tensor id of the result */
   float input_lo, input_hi; /* the input tensor's range (quantized graphs) */
+  /* Measured ranges of the ops' outputs (activation-ranges, 2 per op),
+     preferred to the post ranges by 8-bit plans; NULL for none. Not owned. */
+  const float *act_ranges;
   int num_ops;
   mnv3_op *ops;
 } mnv3_network;
@@ -131,6 +141,13 @@ int mnv3_safetensors_load(const char *path, mnv3_network *net,
 int mnv3_safetensors_load_bytes(const char *name, const uint8_t *bytes,
                                 size_t size, mnv3_network *net,
                                 mnv3_error *error);
+
+/* Either of the two below, by the file name's extension. */
+int mnv3_weights_load(const char *path, mnv3_network *net, mnv3_error *error);
+/* The network of a config with its weights (from `weights`, or the
+ * config's when NULL) and its activation ranges. */
+int mnv3_network_load(const mnv3_config *config, const char *weights, mnv3_network *net,
+                      mnv3_error *error);
 
 /* Fills the network's weights from a TFLite MobileNetV3 flatbuffer:
  * dequantised, with SAME padding and the quantized ranges as clamps. */

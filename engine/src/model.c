@@ -13,7 +13,7 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static int load_weights(const char *path, mnv3_network *net, mnv3_error *error) {
+int mnv3_weights_load(const char *path, mnv3_network *net, mnv3_error *error) {
   if (ends_with(path, ".tflite"))
     return mnv3_tflite_load(path, net, error);
   return mnv3_safetensors_load(path, net, error);
@@ -42,6 +42,28 @@ static void default_colors(uint8_t colors[256][3]) {
   }
 }
 
+int mnv3_network_load(const mnv3_config *config, const char *weights, mnv3_network *net,
+                      mnv3_error *error) {
+  if (!weights)
+    weights = config->weights_path;
+  if (!weights && config->weights_error)
+    return mnv3_fail(error, "%s", config->weights_error);
+  if (!weights)
+    return mnv3_fail(error, "%s: no weights: set model.weights in the config or pass a "
+                            "weights file", config->path);
+  if (mnv3_network_build(config, net, error) < 0)
+    return -1;
+  net->act_ranges = config->ranges;
+  if (config->num_ranges && config->num_ranges != net->num_ops)
+    mnv3_fail(error, "%s: activation-ranges has %d ranges where %s has %d activations; "
+                     "make the config again with mnv3-run --quantize",
+              config->path, config->num_ranges, config->architecture, net->num_ops);
+  else if (mnv3_weights_load(weights, net, error) == 0)
+    return 0;
+  mnv3_network_clear(net);
+  return -1;
+}
+
 mnv3_model *mnv3_model_load(const char *config_path, const char *weights_override,
                             mnv3_error *error) {
   mnv3_model *model = calloc(1, sizeof *model);
@@ -54,16 +76,10 @@ mnv3_model *mnv3_model_load(const char *config_path, const char *weights_overrid
     free(model);
     return NULL;
   }
-  const char *weights = weights_override ? weights_override : model->config.weights_path;
   mnv3_network net;
-  if (!weights && model->config.weights_error) {
-    mnv3_fail(error, "%s", model->config.weights_error);
-  } else if (!weights) {
-    mnv3_fail(error, "%s: no weights: set model.weights in the config or pass a weights file",
-              config_path);
-  } else if (mnv3_network_build(&model->config, &net, error) == 0) {
-    if (load_weights(weights, &net, error) == 0 &&
-        mnv3_plan_compile(&net, mnv3_kernels_get(), &model->plan, error) == 0) {
+  if (mnv3_network_load(&model->config, weights_override, &net, error) == 0) {
+    if (mnv3_plan_compile(&net, mnv3_kernels_get(), model->config.int8 ? MNV3_PLAN_INT8 : 0,
+                          &model->plan, error) == 0) {
       model->task = net.task;
       model->input_lo = net.input_lo;
       model->input_hi = net.input_hi;
@@ -124,6 +140,10 @@ void mnv3_model_class_color(const mnv3_model *model, int class_id, uint8_t rgb[3
 
 mnv3_rect mnv3_model_frame_crop(const mnv3_model *model, int width, int height) {
   return mnv3_centre_crop(width, height, model->config.crop);
+}
+
+const char *mnv3_model_precision(const mnv3_model *model) {
+  return model->plan.int8 ? "int8" : "fp32";
 }
 
 const char *mnv3_isa_name(void) { return mnv3_kernels_get()->isa; }

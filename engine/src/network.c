@@ -270,6 +270,7 @@ void mnv3_network_clear(mnv3_network *net) {
   for (int i = 0; i < net->num_ops; i++) {
     free(net->ops[i].weight);
     free(net->ops[i].bias);
+    free(net->ops[i].weight_step);
   }
   free(net->ops);
   memset(net, 0, sizeof *net);

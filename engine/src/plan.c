@@ -4,6 +4,7 @@
 
 #include "workers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,9 +34,9 @@ static int only_next_reads(const mnv3_plan *plan, int i) {
  * fused; so can a squeeze-and-excitation gate multiply with the 1x1 conv
  * that alone reads it. MNV3_FUSE=0 turns fusion off (tests compare both
  * ways). */
-static void mark_fusable(mnv3_plan *plan) {
+static void mark_fusable(mnv3_plan *plan, unsigned flags) {
   const char *env = getenv("MNV3_FUSE");
-  if (env && strcmp(env, "0") == 0)
+  if ((env && strcmp(env, "0") == 0) || (flags & MNV3_PLAN_UNFUSED) || plan->int8)
     return;
   const mnv3_kernels *k = plan->kernels;
   for (int i = 0; i + 1 < plan->num_steps; i++) {
@@ -52,10 +53,141 @@ static void mark_fusable(mnv3_plan *plan) {
   }
 }
 
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
+/* ---- 8-bit ------------------------------------------------------------- */
+
+static const mnv3_qconv_kernel *choose_qkernel(const mnv3_kernels *k, const mnv3_op *op) {
+  if (!op->depthwise)
+    return k->qpointwise;
+  return k->qdepthwise->max_kernel && op->kernel > k->qdepthwise->max_kernel
+             ? &mnv3_qu8_dwconv__scalar
+             : k->qdepthwise;
+}
+
+/* uint8 for the range [lo, hi] (widened to hold 0, so that zero padding
+   and ReLU are exact): a quantized TFLite tensor's range gives back its
+   own scale and zero point. */
+static mnv3_quant quant_of_range(float lo, float hi) {
+  lo = fminf(lo, 0.0f);
+  hi = fmaxf(hi, 0.0f);
+  float scale = (hi - lo) / 255.0f;
+  if (!(scale > 0.0f))
+    scale = 1.0f / 255.0f;
+  long zero = lrintf(-lo / scale);
+  zero = zero < 0 ? 0 : zero > 255 ? 255 : zero;
+  return (mnv3_quant){scale, 1.0f / scale, (int)zero};
+}
+
+/* Which tensors stay float, and the quantization of the others. */
+static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_error *error) {
+  plan->is_float = calloc((size_t)net->num_tensors, 1);
+  plan->quant = calloc((size_t)net->num_tensors, sizeof *plan->quant);
+  if (!plan->is_float || !plan->quant)
+    return mnv3_fail(error, "out of memory compiling the network");
+  plan->is_float[0] = plan->is_float[net->output] = 1;
+  for (int i = 0; i < net->num_ops; i++)
+    if (net->ops[i].kind == MNV3_OP_RESIZE)
+      plan->is_float[net->ops[i].in0] = plan->is_float[net->ops[i].out] = 1;
+  /* Convolutions run in 8 bits but the stem, the one dense convolution,
+     which reads the float input: with 3 input channels, 8 bits save
+     nothing there, and it quantizes its output itself. Everything else
+     reads uint8 tensors. */
+  for (int i = 0; i < net->num_ops; i++) {
+    const mnv3_op *op = &net->ops[i];
+    const int dense = op->kind == MNV3_OP_CONV && !op->depthwise &&
+                      !(op->kernel == 1 && op->stride == 1);
+    if (op->kind != MNV3_OP_RESIZE && plan->is_float[op->in0] != dense)
+      return mnv3_fail(error, "8-bit inference cannot run '%s' (%s input)", op->key,
+                       plan->is_float[op->in0] ? "a float" : "an 8-bit");
+  }
+  for (int t = 0; t < net->num_tensors; t++) {
+    if (plan->is_float[t])
+      continue;
+    float lo = NAN, hi = NAN;
+    const char *what = "";
+    for (int i = 0; i < net->num_ops; i++)
+      if (net->ops[i].out == t) {
+        lo = net->act_ranges ? net->act_ranges[2 * i] : net->ops[i].post_lo;
+        hi = net->act_ranges ? net->act_ranges[2 * i + 1] : net->ops[i].post_hi;
+        what = net->ops[i].key[0] ? net->ops[i].key : "a pooling or gating output";
+      }
+    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo))
+      return mnv3_fail(error, "8-bit inference needs the range of every activation, and "
+                              "%s has none: use a quantized .tflite, or make an 8-bit config "
+                              "from this one with mnv3-run --quantize", what);
+    plan->quant[t] = quant_of_range(lo, hi);
+  }
+  return 0;
+}
+
+/* A channel's weights as integers times a step: a quantized TFLite
+   model's own integers where its grid holds them within max_weight (a
+   uint8 model's q - zero point reaches 255), else symmetric int8 (step
+   max|w| / 127, which gives a TFLite model's per-channel int8 weights back
+   unchanged). Returns the step. */
+static float channel_to_integers(const float *w, size_t n, float grid, int max_weight,
+                                 int16_t *q) {
+  int on_grid = grid > 0.0f;
+  for (size_t j = 0; j < n && on_grid; j++) {
+    const float k = w[j] / grid;
+    on_grid = fabsf(k) <= (float)max_weight && fabsf(k - nearbyintf(k)) < 1e-3f;
+  }
+  float step = grid;
+  if (!on_grid) {
+    float max = 0.0f;
+    for (size_t j = 0; j < n; j++)
+      max = fmaxf(max, fabsf(w[j]));
+    step = max > 0.0f ? max / 127.0f : 1.0f;
+  }
+  for (size_t j = 0; j < n; j++) {
+    const long v = lrintf(w[j] / step);
+    q[j] = (int16_t)(v < -max_weight ? -max_weight : v > max_weight ? max_weight : v);
+  }
+  return step;
+}
+
+/* Packs a convolution's weights as integers per output channel, with the
+   scales that map the accumulator back to real values. */
+static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
+                     mnv3_error *error) {
+  const int group = op->depthwise ? 1 : op->in_ch;
+  const size_t per_oc = (size_t)group * op->kernel * op->kernel;
+  int16_t *q = malloc(sizeof(int16_t) * per_oc * op->out_ch);
+  float *scale = malloc(sizeof(float) * op->out_ch);
+  if (!q || !scale) {
+    free(q);
+    free(scale);
+    return mnv3_fail(error, "out of memory packing '%s'", op->key);
+  }
+  const mnv3_quant *in = &plan->quant[op->in0];
+  int widest = 0;
+  for (int o = 0; o < op->out_ch; o++) {
+    int16_t *qo = q + per_oc * o;
+    scale[o] = in->scale * channel_to_integers(op->weight + per_oc * o, per_oc,
+                                               op->weight_step ? op->weight_step[o] : 0.0f,
+                                               255, qo);
+    for (size_t j = 0; j < per_oc; j++)
+      widest = abs(qo[j]) > widest ? abs(qo[j]) : widest;
+  }
+  /* Weights wider than the kernel takes go to the reference, which takes
+     any. */
+  if (widest > s->qkernel->max_weight)
+    s->qkernel = op->depthwise ? &mnv3_qu8_dwconv__scalar : &mnv3_qu8_conv1x1__scalar;
+  const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
+  s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
+  if (s->qpacked)
+    s->qkernel->pack(q, scale, op->bias, in->zero, op->out_ch, op->in_ch, op->kernel,
+                     s->qpacked);
+  free(q);
+  free(scale);
+  return s->qpacked ? 0 : mnv3_fail(error, "out of memory packing '%s'", op->key);
+}
+
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned flags,
                       mnv3_plan *plan, mnv3_error *error) {
+  const int int8 = (flags & MNV3_PLAN_INT8) != 0;
   memset(plan, 0, sizeof *plan);
   plan->kernels = kernels;
+  plan->int8 = int8;
   plan->steps = calloc((size_t)net->num_ops, sizeof *plan->steps);
   if (!plan->steps)
     return mnv3_fail(error, "out of memory compiling the network");
@@ -63,6 +195,10 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
   plan->num_tensors = net->num_tensors;
   plan->output = net->output;
   plan->output_channels = net->num_classes;
+  if (int8 && plan_tensor_types(net, plan, error) < 0) {
+    mnv3_plan_clear(plan);
+    return -1;
+  }
   for (int i = 0; i < net->num_ops; i++) {
     mnv3_op *op = &net->ops[i];
     mnv3_step *s = &plan->steps[i];
@@ -78,16 +214,28 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
       mnv3_plan_clear(plan);
       return mnv3_fail(error, "no weights loaded for '%s'", op->key);
     }
-    s->kernel = choose_kernel(kernels, op);
     s->in_ch = op->in_ch;
     s->out_ch = op->out_ch;
     s->kernel_size = op->kernel;
     s->stride = op->stride;
     s->dilation = op->dilation;
+    s->depthwise = op->depthwise;
     s->padding = op->padding;
     s->act = op->act;
     s->pre_lo = op->pre_lo;
     s->pre_hi = op->pre_hi;
+    if (int8 && !plan->is_float[op->in0]) {
+      s->qkernel = choose_qkernel(kernels, op);
+      if (pack_int8(plan, op, s, error) < 0) {
+        mnv3_plan_clear(plan);
+        return -1;
+      }
+      free(op->weight);
+      free(op->bias);
+      op->weight = op->bias = NULL;
+      continue;
+    }
+    s->kernel = choose_kernel(kernels, op);
     const size_t size = s->kernel->packed_size(op->out_ch, op->in_ch, op->kernel);
     /* 64-byte alignment so that SIMD variants can use aligned loads. */
     s->packed = aligned_alloc(64, (size * sizeof(float) + 63) / 64 * 64);
@@ -100,14 +248,18 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
     free(op->bias);
     op->weight = op->bias = NULL;
   }
-  mark_fusable(plan);
+  mark_fusable(plan, flags);
   return 0;
 }
 
 void mnv3_plan_clear(mnv3_plan *plan) {
-  for (int i = 0; i < plan->num_steps; i++)
+  for (int i = 0; i < plan->num_steps && plan->steps; i++) {
     free(plan->steps[i].packed);
+    free(plan->steps[i].qpacked);
+  }
   free(plan->steps);
+  free(plan->is_float);
+  free(plan->quant);
   memset(plan, 0, sizeof *plan);
 }
 
@@ -154,8 +306,11 @@ static void release(block *live, int *num_live, int tensor) {
     }
 }
 
-static size_t aligned_floats(const mnv3_tensor_info *t) {
-  const size_t n = (size_t)t->h * t->w * t->c;
+/* Arena space of tensor id (8-bit plans: bytes rounded up to floats). */
+static size_t aligned_floats(const mnv3_plan *plan, int id, const mnv3_tensor_info *t) {
+  size_t n = (size_t)t->h * t->w * t->c;
+  if (plan->int8 && !plan->is_float[id])
+    n = (n + 3) / 4;
   return (n + 15) / 16 * 16; /* 64-byte aligned starts */
 }
 
@@ -255,7 +410,8 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
     if (!s->gate_fused) { /* a fused gate's output is never written */
-      const size_t size = sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(o);
+      const size_t size =
+          sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(plan, s->out, o);
       o->offset = place(live, &num_live, size, s->out);
       if (o->offset + size > sch->arena_floats)
         sch->arena_floats = o->offset + size;
@@ -301,6 +457,42 @@ static void run_conv_tile(void *context, size_t row, size_t channel, size_t rows
   a.oc_begin = (int)channel;
   a.oc_end = (int)(channel + channels);
   t->kernel->run(&a, (int)row, (int)(row + rows));
+}
+
+typedef struct qconv_task {
+  const mnv3_qconv_kernel *kernel;
+  mnv3_qconv_args args;
+} qconv_task;
+
+static void run_qconv_tile(void *context, size_t row, size_t channel, size_t rows,
+                           size_t channels) {
+  const qconv_task *t = context;
+  mnv3_qconv_args a = t->args;
+  a.oc_begin = (int)channel;
+  a.oc_end = (int)(channel + channels);
+  t->kernel->run(&a, (int)row, (int)(row + rows));
+}
+
+typedef struct qsmall_task {
+  const mnv3_kernels *k;
+  const uint8_t *in;
+  uint8_t *out;
+  int pixels, in_w, c;
+  float multiplier; /* pooling */
+  mnv3_qu8_gate gate;
+  mnv3_qu8_requant rq;
+} qsmall_task;
+
+static void run_qpool_channels(void *context, size_t channel, size_t channels) {
+  const qsmall_task *t = context;
+  t->k->qgavgpool(t->in, t->pixels, t->c, (int)channel, (int)(channel + channels), t->out,
+                  t->gate.in_zero, t->multiplier, &t->rq);
+}
+
+static void run_qmul_rows(void *context, size_t row, size_t rows) {
+  const qsmall_task *t = context;
+  const size_t offset = row * (size_t)t->in_w * t->c;
+  t->k->qvmulc(t->in + offset, &t->gate, (int)rows * t->in_w, t->c, t->out + offset, &t->rq);
 }
 
 typedef struct fused_task {
@@ -400,9 +592,87 @@ static void conv_tiles(size_t threads, int rows, int channels, int block,
   *tile_channels = (blocks + splits - 1) / splits * block;
 }
 
+static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
+  const mnv3_quant *q = &plan->quant[s->out];
+  return (mnv3_qu8_requant){s->post_lo, s->post_hi, q->inv_scale, q->zero};
+}
+
+/* One step of an 8-bit plan that reads uint8 tensors (tensors as in
+   mnv3_plan_execute_step). */
+static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
+                              float *output, mnv3_workers *workers, int i) {
+  const unsigned flags = MNV3_FLUSH_DENORMALS;
+  const size_t threads = mnv3_workers_threads(workers);
+  const mnv3_kernels *k = plan->kernels;
+  const mnv3_step *s = &plan->steps[i];
+  const mnv3_tensor_info *a = &sch->tensors[s->in0];
+  const mnv3_tensor_info *o = &sch->tensors[s->out];
+  const mnv3_quant *qin = &plan->quant[s->in0];
+#define BYTES(id) ((uint8_t *)(arena + sch->tensors[id].offset))
+#define FLOATS(id) ((id) == plan->output ? output : arena + sch->tensors[id].offset)
+  switch (s->kind) {
+  case MNV3_OP_CONV: {
+    const mnv3_quant *qout = &plan->quant[s->out];
+    const int residual = s->in1 != MNV3_NO_TENSOR;
+    const int residual_f32 = residual && plan->is_float[s->in1];
+    qconv_task t = {
+        .kernel = s->qkernel,
+        .args = {.input = BYTES(s->in0), .in_h = a->h, .in_w = a->w, .in_c = a->c,
+                 .in_zero = qin->zero,
+                 .output = plan->is_float[s->out] ? NULL : BYTES(s->out),
+                 .output_f32 = plan->is_float[s->out] ? FLOATS(s->out) : NULL,
+                 .out_h = o->h, .out_w = o->w, .out_c = o->c, .packed = s->qpacked,
+                 .residual = residual && !residual_f32 ? BYTES(s->in1) : NULL,
+                 .residual_f32 = residual_f32 ? FLOATS(s->in1) : NULL,
+                 .residual_scale = residual ? plan->quant[s->in1].scale : 0.0f,
+                 .residual_zero = residual ? plan->quant[s->in1].zero : 0,
+                 .kernel = s->kernel_size, .stride = s->stride, .dilation = s->dilation,
+                 .pad_top = sch->pad_top[i], .pad_left = sch->pad_left[i], .act = s->act,
+                 .pre_lo = s->pre_lo, .pre_hi = s->pre_hi, .post_lo = s->post_lo,
+                 .post_hi = s->post_hi, .out_inv_scale = qout->inv_scale,
+                 .out_zero = qout->zero, .oc_begin = 0, .oc_end = o->c}};
+    size_t tile_rows, tile_channels;
+    conv_tiles(threads, o->h, o->c, s->qkernel->channel_block, &tile_rows, &tile_channels);
+    mnv3_parallelize_2d_tile_2d(workers, run_qconv_tile, &t, (size_t)o->h, (size_t)o->c,
+                                tile_rows, tile_channels, flags);
+    break;
+  }
+  case MNV3_OP_GLOBAL_POOL: {
+    const int pixels = a->h * a->w;
+    qsmall_task t = {.k = k, .in = BYTES(s->in0), .out = BYTES(s->out), .pixels = pixels,
+                     .c = a->c, .multiplier = qin->scale / (float)pixels,
+                     .gate = {.in_zero = qin->zero}, .rq = requant_to(plan, s)};
+    size_t tile = threads <= 1 ? (size_t)a->c : ((size_t)a->c / (threads * 2) + 63) / 64 * 64;
+    mnv3_parallelize_1d_tile_1d(workers, run_qpool_channels, &t, (size_t)a->c,
+                                tile ? tile : 64, flags);
+    break;
+  }
+  case MNV3_OP_MUL_CHANNEL: {
+    const mnv3_quant *qgate = &plan->quant[s->in1];
+    qsmall_task t = {.k = k, .in = BYTES(s->in0), .out = BYTES(s->out), .in_w = a->w,
+                     .c = a->c,
+                     .gate = {.gate = BYTES(s->in1), .in_zero = qin->zero,
+                              .gate_zero = qgate->zero, .in_scale = qin->scale,
+                              .gate_scale = qgate->scale},
+                     .rq = requant_to(plan, s)};
+    mnv3_parallelize_1d_tile_1d(workers, run_qmul_rows, &t, (size_t)a->h,
+                                row_tile(threads, a->h), flags);
+    break;
+  }
+  case MNV3_OP_RESIZE: /* float tensors: as in float plans */
+    break;
+  }
+#undef BYTES
+#undef FLOATS
+}
+
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                             float *arena, const float *input, float *output,
                             mnv3_workers *workers, int i) {
+  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE && !plan->steps[i].kernel) {
+    execute_int8_step(plan, sch, arena, output, workers, i);
+    return;
+  }
   const unsigned flags = MNV3_FLUSH_DENORMALS;
   const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;
@@ -430,6 +700,12 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                    .act = s->act, .pre_lo = s->pre_lo, .pre_hi = s->pre_hi,
                    .post_lo = s->post_lo, .post_hi = s->post_hi,
                    .oc_begin = 0, .oc_end = o->c}};
+      if (plan->int8 && !plan->is_float[s->out]) { /* the stem of an 8-bit plan */
+        t.args.output = NULL;
+        t.args.output_u8 = (uint8_t *)TENSOR(s->out);
+        t.args.out_inv_scale = plan->quant[s->out].inv_scale;
+        t.args.out_zero = plan->quant[s->out].zero;
+      }
       if (i > 0 && plan->steps[i - 1].gate_fused) {
         const mnv3_step *gate = &plan->steps[i - 1];
         t.args.input = TENSOR(gate->in0);

@@ -13,7 +13,7 @@ typedef struct mnv3_step {
   /* CONV */
   const mnv3_conv_kernel *kernel;
   float *packed;
-  int in_ch, out_ch, kernel_size, stride, dilation;
+  int in_ch, out_ch, kernel_size, stride, dilation, depthwise;
   mnv3_padding padding;
   mnv3_act act;
   float pre_lo, pre_hi, post_lo, post_hi;
@@ -24,7 +24,17 @@ typedef struct mnv3_step {
      which applies the gate as it reads its input (in0 times in1); the
      gated tensor is never written. */
   int gate_fused;
+  /* 8-bit plans: the kernel and weights of a convolution that reads a
+     uint8 tensor (the stem reads the float input: kernel and packed) */
+  const mnv3_qconv_kernel *qkernel;
+  void *qpacked;
 } mnv3_step;
+
+/* How a uint8 tensor maps to real values: real = (q - zero) * scale. */
+typedef struct mnv3_quant {
+  float scale, inv_scale;
+  int zero;
+} mnv3_quant;
 
 typedef struct mnv3_plan {
   const mnv3_kernels *kernels;
@@ -33,11 +43,25 @@ typedef struct mnv3_plan {
   int num_tensors;
   int output;
   int output_channels;
+  /* 8-bit plans: every tensor is uint8 (quantized as quant[id] says)
+     except those is_float marks: the input, the output and the bilinear
+     resizes' inputs and outputs. */
+  int int8;
+  unsigned char *is_float;
+  mnv3_quant *quant;
 } mnv3_plan;
 
-/* Packs the network's weights for `kernels`; the network's unpacked weights
- * are released. */
-int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels,
+enum {
+  /* int8 weights and uint8 activations, which needs a range for every
+     activation (the network's activation ranges or the ops' post ranges) */
+  MNV3_PLAN_INT8 = 1,
+  /* no fused steps: every tensor is written (calibration, diagnostics) */
+  MNV3_PLAN_UNFUSED = 2,
+};
+
+/* Packs the network's weights for `kernels` as `flags` say; the network's
+ * unpacked weights are released. */
+int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned flags,
                       mnv3_plan *plan, mnv3_error *error);
 void mnv3_plan_clear(mnv3_plan *plan);
 

@@ -430,13 +430,23 @@ static int load_conv_weights(loader *l, const tfl_op *tc, mnv3_op *op) {
   float *raw = malloc(count * sizeof *raw);
   float *weight = malloc(count * sizeof *weight);
   float *bias = calloc((size_t)op->out_ch, sizeof *bias);
-  float *wscale = NULL;
+  float *wscale = NULL, *step = NULL;
   if (!raw || !weight || !bias) {
     mnv3_fail(l->error, "out of memory loading %s", op->key);
     goto fail;
   }
   if (dequantize(l, wt, raw, count, NULL, 0))
     goto fail;
+  /* The weights' grid per output channel (quantized_dimension is the
+     output channel in every layout below). */
+  if (w->type != TFL_FLOAT32 && (w->scale.count == 1 || w->scale.count == (size_t)op->out_ch)) {
+    if (!(step = malloc((size_t)op->out_ch * sizeof *step))) {
+      mnv3_fail(l->error, "out of memory loading %s", op->key);
+      goto fail;
+    }
+    for (int o = 0; o < op->out_ch; o++)
+      step[o] = tfl_vec_f32(&l->m, w->scale, w->scale.count == 1 ? 0 : (uint32_t)o);
+  }
   /* TFLite: OHWI, depthwise 1HWO, fully connected OI. */
   for (int o = 0; o < op->out_ch; o++)
     for (int y = 0; y < k; y++)
@@ -470,14 +480,17 @@ static int load_conv_weights(loader *l, const tfl_op *tc, mnv3_op *op) {
   free(wscale);
   free(op->weight);
   free(op->bias);
+  free(op->weight_step);
   op->weight = weight;
   op->bias = bias;
+  op->weight_step = step;
   return 0;
 fail:
   free(raw);
   free(weight);
   free(bias);
   free(wscale);
+  free(step);
   return -1;
 }
 

@@ -3,7 +3,12 @@ the engine's output is bitwise the same with 1, 2 and 3 threads, and with
 the fused expansion + depthwise steps turned off (MNV3_FUSE=0), on seeded
 random torchvision models at odd input sizes (rows and channels split
 unevenly, 7x7-like late layers split over channels, big early layers
-fused).
+fused). The same models quantized (mnv3-run --quantize on the photos in
+../shared/media/images) give bitwise the same output with 1, 2 and 3
+threads, and, with every variant, the reference's output to 1e-2 of its
+range: the 8-bit kernels are exact, but the stem runs in float, where a
+SIMD variant's FMA rounding may move a value across a quantization
+step.
 
     test_threads.py TEST_KERNELS_EXE   (MNV3_RUN and MNV3_SOURCE_ROOT set)
 """
@@ -39,26 +44,43 @@ def run(config, x, workdir, isa, threads, fuse="1"):
         return f.read()
 
 
+IMAGES = os.path.join(os.environ["MNV3_SOURCE_ROOT"], "..", "shared", "media", "images")
+
+
 def main():
     isas = subprocess.run([sys.argv[1], "--list"], check=True, capture_output=True,
                           text=True).stdout.split()
     passed = failed = 0
+
+    def check(same, what):
+        nonlocal passed, failed
+        print(f"{'PASS' if same else 'FAIL'} {what}")
+        passed += same
+        failed += not same
+
     for name, (arch, width, classes, h, w) in CASES.items():
         model = torchmodels.build(arch, width, classes, seed=7)
         x = np.random.default_rng(7).standard_normal((1, 3, h, w)).astype(np.float32)
         with tempfile.TemporaryDirectory() as d:
             config = torchmodels.save(model, d, arch, width, classes, (h, w))
+            int8 = os.path.join(d, "int8.yaml")
+            subprocess.run([os.environ["MNV3_RUN"], "--config", config, "--quantize", IMAGES,
+                            "--output", int8], check=True, stderr=subprocess.DEVNULL)
+            reference = np.frombuffer(run(int8, x, d, "scalar", 1), np.float32)
             for isa in isas:
                 one = run(config, x, d, isa, 1)
                 others = [("2 threads", run(config, x, d, isa, 2)),
                           ("3 threads", run(config, x, d, isa, 3)),
                           ("unfused", run(config, x, d, isa, 1, fuse="0"))]
                 for what, result in others:
-                    same = result == one
-                    print(f"{'PASS' if same else 'FAIL'} {name} {isa}: {what} "
-                          f"{'==' if same else '!='} 1 thread fused")
-                    passed += same
-                    failed += not same
+                    check(result == one, f"{name} {isa}: {what} vs 1 thread fused")
+                one = run(int8, x, d, isa, 1)
+                for threads in (2, 3):
+                    check(run(int8, x, d, isa, threads) == one,
+                          f"{name} int8 {isa}: {threads} threads vs 1")
+                error = np.abs(np.frombuffer(one, np.float32) - reference).max()
+                check(error <= 1e-2 * np.ptp(reference),
+                      f"{name} int8 {isa}: within {error:.3g} of the reference")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -54,6 +54,8 @@ MNV3_API const char *mnv3_model_architecture(const mnv3_model *model);
  * folder and extension (e.g. "mobilenet_v3_small_tfslim_uint8"): names the
  * model in results when several run side by side. */
 MNV3_API const char *mnv3_model_name(const mnv3_model *model);
+/* "int8" or "fp32": the arithmetic the model runs in (model.precision). */
+MNV3_API const char *mnv3_model_precision(const mnv3_model *model);
 /* Classes as the user sees them (a TFLite "background" output is hidden);
  * every class id of the API is in [0, this). */
 MNV3_API int mnv3_model_num_classes(const mnv3_model *model);
@@ -205,6 +207,22 @@ typedef struct mnv3_blend {
 MNV3_API int mnv3_blend_mask(mnv3_context *ctx, const mnv3_frame *frame,
                              uint8_t *const planes[3], const mnv3_rect *dest,
                              const mnv3_blend *blend, mnv3_error *error);
+
+/* ---- post-training quantization ---------------------------------------- */
+
+/* Makes an 8-bit config from a float one: the float network runs on
+ * calibration frames (preprocessed as inference does), each activation's
+ * range is chosen to minimise its expected quantization error, and
+ * mnv3_calibrator_write writes output_path (the float config with
+ * model.precision: int8 and activation-ranges) and, beside it, copies of
+ * the weights and labels it names. */
+typedef struct mnv3_calibrator mnv3_calibrator;
+MNV3_API mnv3_calibrator *mnv3_calibrator_new(const char *config_path, mnv3_error *error);
+MNV3_API int mnv3_calibrator_add_frame(mnv3_calibrator *cal, const mnv3_frame *frame,
+                                       mnv3_error *error);
+MNV3_API int mnv3_calibrator_write(mnv3_calibrator *cal, const char *output_path,
+                                   mnv3_error *error);
+MNV3_API void mnv3_calibrator_free(mnv3_calibrator *cal);
 
 /* Name of the instruction set the kernels use, e.g. "avx512bw". */
 MNV3_API const char *mnv3_isa_name(void);

@@ -1,0 +1,114 @@
+/* 8-bit 1x1 convolution (a GEMM over pixels) for AVX2, exact: inputs
+ * zero-extended and weights (|w| <= 255) held in 16 bits, vpmaddwd sums
+ * products in pairs into int32, so nothing saturates (unlike vpmaddubsw,
+ * whose int16 pairs overflow for 255 * 127 * 2). The input zero point is
+ * folded into a per-channel correction at packing: sum (x - z) w =
+ * sum x w - z sum w.
+ *
+ * Packed: scale[ocp], bias[ocp] (float), correction[ocp] (int32), then per
+ * block of 8 output channels, per step of 16 input channels, 8 vectors of
+ * 16 int16 weights (one per channel; zero past in_c and out_c). */
+#include "kernels_isa.h"
+#include "qu8_epilogue_avx2.h"
+
+#define OC_BLOCK 8
+#define K_STEP 16
+/* Weight bytes of a chunk of blocks that one pixel after another reuse
+   from L1. */
+#define CHUNK_BYTES 16384
+
+static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+static size_t packed_size(int out_c, int in_c, int kernel) {
+  (void)kernel;
+  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
+  return 12 * ocp + 2 * ocp * kp;
+}
+
+static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
+                 int out_c, int in_c, int kernel, void *dst) {
+  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
+  memset(dst, 0, packed_size(out_c, in_c, kernel));
+  float *s = dst, *b = s + ocp;
+  int32_t *corr = (int32_t *)(b + ocp);
+  int16_t *w = (int16_t *)(corr + ocp);
+  for (int o = 0; o < out_c; o++) {
+    s[o] = scale[o];
+    b[o] = bias[o];
+    int32_t sum = 0;
+    for (int i = 0; i < in_c; i++) {
+      const int16_t v = weight[(size_t)o * in_c + i];
+      sum += v;
+      const size_t block = (size_t)o / OC_BLOCK, step = (size_t)i / K_STEP;
+      w[((block * (kp / K_STEP) + step) * OC_BLOCK + o % OC_BLOCK) * K_STEP + i % K_STEP] = v;
+    }
+    corr[o] = -in_zero * sum;
+  }
+}
+
+/* Eight vectors of 8 partial sums to the 8 sums, in order. */
+static inline __m256i reduce8(const __m256i acc[8]) {
+  const __m256i h01 = _mm256_hadd_epi32(acc[0], acc[1]), h23 = _mm256_hadd_epi32(acc[2], acc[3]);
+  const __m256i h45 = _mm256_hadd_epi32(acc[4], acc[5]), h67 = _mm256_hadd_epi32(acc[6], acc[7]);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
+  const int in_c = a->in_c, out_c = a->out_c;
+  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
+  const size_t steps = kp / K_STEP, full_steps = (size_t)in_c / K_STEP;
+  const int rem = in_c % K_STEP;
+  const float *scale = a->packed, *bias = scale + ocp;
+  const int32_t *corr = (const int32_t *)(bias + ocp);
+  const int16_t *weights = (const int16_t *)(corr + ocp);
+  const size_t block_bytes = 2 * OC_BLOCK * kp;
+  const int chunk = CHUNK_BYTES / block_bytes > 1 ? (int)(CHUNK_BYTES / block_bytes) : 1;
+  const vepilogue e = q_epilogue(a);
+  const size_t p_begin = (size_t)row_begin * a->out_w, p_end = (size_t)row_end * a->out_w;
+  const int b_begin = a->oc_begin / OC_BLOCK, b_end = (a->oc_end + OC_BLOCK - 1) / OC_BLOCK;
+  for (int b0 = b_begin; b0 < b_end; b0 += chunk) {
+    const int b1 = b0 + chunk < b_end ? b0 + chunk : b_end;
+    for (size_t p = p_begin; p < p_end; p++) {
+      const uint8_t *in = a->input + p * in_c;
+      /* The last, partial step of input channels, read once per pixel. */
+      __m256i tail = _mm256_setzero_si256();
+      if (rem == 8) {
+        tail = _mm256_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(in + in_c - 8)));
+      } else if (rem) {
+        uint8_t tmp[K_STEP] = {0};
+        memcpy(tmp, in + full_steps * K_STEP, (size_t)rem);
+        tail = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)tmp));
+      }
+      for (int blk = b0; blk < b1; blk++) {
+        const int16_t *w = weights + (size_t)blk * OC_BLOCK * kp;
+        __m256i acc[OC_BLOCK];
+        for (int n = 0; n < OC_BLOCK; n++)
+          acc[n] = _mm256_setzero_si256();
+        for (size_t s = 0; s < steps; s++) {
+          const __m256i x = s < full_steps
+                                ? _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + s * K_STEP)))
+                                : tail;
+          const int16_t *ws = w + s * OC_BLOCK * K_STEP;
+#pragma GCC unroll 8
+          for (int n = 0; n < OC_BLOCK; n++)
+            acc[n] = _mm256_add_epi32(
+                acc[n], _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(ws + n * K_STEP))));
+        }
+        const int oc = blk * OC_BLOCK;
+        const __m256i sum = _mm256_add_epi32(reduce8(acc),
+                                             _mm256_loadu_si256((const __m256i *)(corr + oc)));
+        const int n = out_c - oc < OC_BLOCK ? out_c - oc : OC_BLOCK;
+        q_finish8(a, sum, scale + oc, bias + oc, p * out_c + oc, n, &e);
+      }
+    }
+  }
+}
+
+const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2 = {.name = "qu8_conv1x1__avx2",
+                                                  .packed_size = packed_size,
+                                                  .pack = pack,
+                                                  .run = run,
+                                                  .channel_block = OC_BLOCK,
+                                                  .max_weight = 255};
