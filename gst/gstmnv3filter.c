@@ -80,6 +80,7 @@ enum {
   PROP_FPS,
   PROP_AVERAGE_FPS,
   PROP_MAX_INFERENCE_MS,
+  PROP_PRECISION,
 };
 
 #define DEFAULT_THREADS 0
@@ -248,6 +249,14 @@ copy_model_settings (GstMnv3Filter * self, gchar ** config, gchar ** weights,
 
 /* Drops this element's context and its reference on the shared model. */
 static void
+publish_precision (GstMnv3Filter * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->precision = self->model ? mnv3_model_precision (self->model) : NULL;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
 release_model (GstMnv3Filter * self)
 {
   if (self->context) {
@@ -259,6 +268,9 @@ release_model (GstMnv3Filter * self)
     g_clear_pointer (&self->cache_key, g_free);
     self->model = NULL;
   }
+  GST_OBJECT_LOCK (self);
+  self->precision = NULL;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Loads (through the cache) the model of `config` and `weights`, checks that
@@ -333,6 +345,7 @@ gst_mnv3_filter_start (GstBaseTransform * trans)
     release_model (self);
     return FALSE;
   }
+  publish_precision (self);
 
   self->frame_number = 0;
   self->have_result = FALSE;
@@ -424,6 +437,7 @@ reload_model (GstMnv3Filter * self)
   self->model = model;
   self->context = context;
   self->cache_key = key;
+  publish_precision (self);
   if (klass->prepare && !klass->prepare (self, &error)) {
     /* The new model does not suit the other settings: back to the old. */
     if (klass->release)
@@ -431,6 +445,7 @@ reload_model (GstMnv3Filter * self)
     self->model = old_model;
     self->context = old_context;
     self->cache_key = old_key;
+    publish_precision (self);
     old_model = model;
     old_context = context;
     old_key = key;
@@ -738,6 +753,9 @@ gst_mnv3_filter_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_AVERAGE_FPS:
       g_value_set_double (value, gst_mnv3_filter_average_fps (self));
       break;
+    case PROP_PRECISION:
+      g_value_set_string (value, self->precision);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -884,7 +902,8 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
    * of stream, with the statistics: `frames-in`, `frames-inferred`,
    * `frames-skipped` (guint64), `mean-inference-ms`, `max-inference-ms`,
    * `latency-ms`, `fps`, `average-fps` (double), `live` and `eos`
-   * (boolean). 0 posts none.
+   * (boolean), and `precision` (string, as #GstMnv3Filter:precision). 0
+   * posts none.
    *
    * Since: 0.1
    */
@@ -988,6 +1007,20 @@ gst_mnv3_filter_class_init (GstMnv3FilterClass * klass)
       g_param_spec_double ("average-fps", "Average frames per second",
           "Frames per second through the element since its first frame",
           0.0, G_MAXDOUBLE, 0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstMnv3Filter:precision:
+   *
+   * The arithmetic the loaded model runs in: "fp32", or "int8" for a config
+   * with model.precision: int8 (8-bit activations and weights, see
+   * mnv3-run --quantize); NULL before a model is loaded.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_string ("precision", "Precision",
+          "The arithmetic the loaded model runs in: fp32 or int8 (the config's "
+          "model.precision)", NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   for (guint i = 0; i < G_N_ELEMENTS (format_map); i++)
     formats[i] = format_map[i].gst;

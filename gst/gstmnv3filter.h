@@ -49,6 +49,9 @@ struct _GstMnv3Filter {
   /*< protected >*/
   /* Valid from start() to stop(); used by the streaming thread only. */
   mnv3_model *model;
+  /* mnv3_model_precision() of the model, for the precision property
+     (read under the object lock; the model may change while playing) */
+  const gchar *precision;
   mnv3_context *context;
   mnv3_pixel_format pixel_format;
 

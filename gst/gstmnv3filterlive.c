@@ -278,6 +278,8 @@ gst_mnv3_filter_maybe_post_stats (GstMnv3Filter * self, gboolean force)
       "average-fps", G_TYPE_DOUBLE, gst_mnv3_filter_average_fps (self),
       "live", G_TYPE_BOOLEAN, self->live,
       "eos", G_TYPE_BOOLEAN, force, NULL);
+  if (self->precision)
+    gst_structure_set (s, "precision", G_TYPE_STRING, self->precision, NULL);
   GST_OBJECT_UNLOCK (self);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
