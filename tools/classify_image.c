@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,8 +258,11 @@ int mnv3_tool_quantize(const char *config, const char *dir, const char *output) 
   qsort(files->pdata, files->len, sizeof(gpointer), compare_names);
   mnv3_error err = {{0}};
   mnv3_calibrator *cal = files->len ? mnv3_calibrator_new(config, &err) : NULL;
+  gchar *folder = g_path_get_dirname(output);
   int rc = 1;
-  if (!files->len) {
+  if (g_mkdir_with_parents(folder, 0777) != 0) {
+    fprintf(stderr, "--output: cannot make the folder %s: %s\n", folder, g_strerror(errno));
+  } else if (!files->len) {
     fprintf(stderr, "--quantize: %s holds no .jpg or .png image to calibrate with\n", dir);
   } else if (!cal) {
     fprintf(stderr, "%s\n", err.message);
@@ -277,5 +281,6 @@ int mnv3_tool_quantize(const char *config, const char *dir, const char *output) 
     fprintf(stderr, "%s: 8-bit config calibrated on %u images\n", output, files->len);
   mnv3_calibrator_free(cal);
   g_ptr_array_unref(files);
+  g_free(folder);
   return rc;
 }

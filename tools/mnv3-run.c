@@ -29,7 +29,8 @@ static const char usage[] =
     "                while that is faster, as the GStreamer elements' default)\n"
     "  --quantize DIR  post-training quantization: calibrate the float config F.yaml\n"
     "                on the .jpg/.png images in DIR and write the 8-bit config Q.yaml\n"
-    "                (model.precision: int8), its weights and labels copied beside it\n";
+    "                (model.precision: int8; its folder is made if missing), its\n"
+    "                weights and labels copied beside it\n";
 
 typedef struct options {
   const char *config, *weights, *input, *output, *quantize;
