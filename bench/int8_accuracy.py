@@ -25,14 +25,19 @@ import tflite_testutil  # noqa: E402
 def slideshow_frames(directory):
     """One PNG per second of the slideshow (its 5th frame of 10)."""
     video = os.path.join(SHARED, "media", "video", "slideshow_6classes_640x480_mjpeg.avi")
-    pattern = os.path.join(directory, "slideshow-second-%d.png")
+    pattern = os.path.join(directory, "slideshow-frame-%d.png")
     subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={video}", "!", "decodebin",
                     "!", "videoconvert", "!", "videorate", "!",
                     "video/x-raw,framerate=2/1", "!", "pngenc", "!", "multifilesink",
                     f"location={pattern}"], check=True)
     # At 2 fps the odd frames are the middle of each second.
-    return sorted(glob.glob(os.path.join(directory, "slideshow-second-*.png")),
-                  key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))[1::2]
+    frames = sorted(glob.glob(os.path.join(directory, "slideshow-frame-*.png")),
+                    key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))[1::2]
+    seconds = []
+    for second, frame in enumerate(frames):
+        seconds.append(os.path.join(directory, f"slideshow-second-{second}.png"))
+        os.rename(frame, seconds[-1])
+    return seconds
 
 
 def top1(mnv3_run, config, files):
