@@ -90,7 +90,8 @@ class Camera:
         self.index = index
         self.dashboard = dashboard
         self.hub = dashboard.hub
-        self.name = source[1]
+        # A file's name says enough and keeps its folders private.
+        self.name = os.path.basename(source[1]) if source[0] == "file" else source[1]
         self.looping = source[0] == "file"
         self.fifo = os.path.join(fifo_dir, f"results{index}.jsonl")
         os.mkfifo(self.fifo)
