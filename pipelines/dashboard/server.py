@@ -164,14 +164,7 @@ class Camera:
         self.pipeline.set_state(Gst.State.NULL)
 
     def status(self):
-        clock = self.pipeline.get_clock()
-        running = clock.get_time() - self.pipeline.get_base_time() if clock else None
-        # A pipeline without a live source has no latency (frames are shown
-        # at their running time).
-        latency = self.pipeline.get_latency()
         return {"name": self.name, "segmentation": bool(self.pipeline.get_by_name("segment")),
-                "running_time_ns": running,
-                "latency_ns": 0 if latency == Gst.CLOCK_TIME_NONE else latency,
                 "stats": self.stats, "last": self.last_record}
 
     def on_sample(self, sink):
