@@ -70,6 +70,10 @@ class Hub:
         with self.lock:
             self.clients.discard(q)
 
+    def subscribed(self, q):
+        with self.lock:
+            return q in self.clients
+
     def publish(self, event, data):
         message = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
         with self.lock:
@@ -78,9 +82,9 @@ class Hub:
                     q.put_nowait(message)
                 except queue.Full:
                     # A client that reads nothing for so long is gone or
-                    # stuck: drop it rather than hold its backlog.
+                    # stuck: drop it rather than hold its backlog (a
+                    # browser reconnects and starts afresh).
                     self.clients.discard(q)
-                    q.put(None)
 
 
 class Camera:
@@ -146,7 +150,11 @@ class Camera:
             # A file stands for a camera: it loops, through segment seeks that
             # keep the running time (and so the live elements) going.
             self.pipeline.set_state(Gst.State.PAUSED)
-            self.pipeline.get_state(Gst.CLOCK_TIME_NONE)
+            if self.pipeline.get_state(Gst.CLOCK_TIME_NONE)[0] == Gst.StateChangeReturn.FAILURE:
+                # The bus has why; the main loop, not running yet, has not
+                # read it.
+                self.fail(self.pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR))
+                return
             self.seek_start(Gst.SeekFlags.FLUSH)
         self.pipeline.set_state(Gst.State.PLAYING)
 
@@ -193,8 +201,11 @@ class Camera:
             print(f"{PROG}: {self.name}: end of stream", file=sys.stderr)
             self.hub.publish("ended", {"camera": self.index})
         elif t == Gst.MessageType.ERROR:
-            err, debug = message.parse_error()
-            self.dashboard.fail(f"{self.name}: {err.message} ({debug})")
+            self.fail(message)
+
+    def fail(self, error_message):
+        err, debug = error_message.parse_error()
+        self.dashboard.fail(f"{self.name}: {err.message} ({debug})")
 
     def read_results(self):
         with open(self.fifo, encoding="utf-8") as f:
@@ -278,13 +289,11 @@ class Handler(BaseHTTPRequestHandler):
                                  for c in dashboard.cameras]}
             self.wfile.write(f"event: hello\ndata: {json.dumps(hello)}\n\n".encode())
             self.wfile.flush()
-            while not dashboard.stopping.is_set():
+            while not dashboard.stopping.is_set() and dashboard.hub.subscribed(q):
                 try:
                     message = q.get(timeout=10)
                 except queue.Empty:
                     message = b": keep-alive\n\n"  # lets a dead client show up
-                if message is None:
-                    return
                 self.wfile.write(message)
                 self.wfile.flush()
         finally:
@@ -343,10 +352,10 @@ class Dashboard:
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
         for camera in self.cameras:
             camera.start()
-        host, port = self.http.server_address[:2]
-        print(f"{PROG}: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
         try:
             if not self.error:  # a camera may have failed to start
+                host, port = self.http.server_address[:2]
+                print(f"{PROG}: serving http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
                 loop.run()
         finally:
             self.stop()
