@@ -8,9 +8,14 @@ const WINDOW_MS = 5 * 60 * 1000;  // what the charts show
 const SAMPLE_MS = 250;            // at most one chart point per camera this often
 const TOP_SHOWN = 5;
 
-// A stable colour per class id, so a class keeps its colour across charts.
-function colour(id) {
-  return `hsl(${(id * 137.508) % 360}, 65%, 45%)`;
+// Distinct colours (Tableau 10) given to classes as they first appear, so
+// a class keeps its colour on the page.
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                 "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const colours = new Map();
+function colour(label) {
+  if (!colours.has(label)) colours.set(label, PALETTE[colours.size % PALETTE.length]);
+  return colours.get(label);
 }
 
 function clock(ms) {
@@ -51,8 +56,8 @@ class ClassChart {
     for (const v of values) {
       let set = this.sets.get(v.label_id);
       if (!set) {
-        set = { label: v.label, data: [], borderColor: colour(v.label_id),
-                backgroundColor: colour(v.label_id), fill: this.stacked };
+        set = { label: v.label, data: [], borderColor: colour(v.label),
+                backgroundColor: colour(v.label), fill: this.stacked };
         this.sets.set(v.label_id, set);
         this.chart.data.datasets.push(set);
       }
