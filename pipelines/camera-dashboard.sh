@@ -7,8 +7,8 @@
 #   pipelines/camera-dashboard.sh --web PORT [--listen ADDR] [--input FILE]... [--device DEV]... [CONFIG_CLASSIFY] [CONFIG_SEGMENT]
 #
 # With --web, a page at http://127.0.0.1:PORT/ shows each source's video
-# with the overlays (MJPEG), its top classes as they are inferred, a
-# timeline of them (and of the segmentation's class fractions) over the
+# with the overlays (MJPEG), its top classes as they are inferred, the
+# best class (and the segmentation's class fractions) over the
 # last five minutes, and the elements' statistics; files loop there, and
 # every --input and --device is one more camera on the page. The server is
 # pipelines/dashboard/server.py (Python, GStreamer in-process); Ctrl-C or
