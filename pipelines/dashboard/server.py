@@ -301,6 +301,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_video(self, camera):
         self.send_stream_headers(f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        # Each part is followed at once by the next boundary, not preceded by
+        # it: a browser shows a part when it sees that it has ended, which
+        # would otherwise be one frame later.
+        self.wfile.write(f"--{BOUNDARY}\r\n".encode())
         seen = 0
         while not self.server.dashboard.stopping.is_set():
             # Always the newest frame: a slow client skips frames instead of
@@ -310,10 +314,10 @@ class Handler(BaseHTTPRequestHandler):
                 if camera.frame_number == seen:
                     continue
                 seen, frame = camera.frame_number, camera.frame
-            self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+            self.wfile.write(f"Content-Type: image/jpeg\r\n"
                              f"Content-Length: {len(frame)}\r\n\r\n".encode())
             self.wfile.write(frame)
-            self.wfile.write(b"\r\n")
+            self.wfile.write(f"\r\n--{BOUNDARY}\r\n".encode())
             self.wfile.flush()
 
 
