@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Glass-to-glass latency and CPU cost of the web dashboard's video, by
 transport: MJPEG (what pipelines/camera-dashboard.sh --web serves), HLS
-(hlssink2) and none (the same pipeline into a fakesink: the CPU floor).
+(hlssink2), WebRTC (webrtcbin) and none (the same pipeline into a fakesink:
+the CPU floor).
 
-    bench/dashboard_video.py [--seconds S] [--clip FILE] [mjpeg] [hls] [none]
+    bench/dashboard_video.py [--seconds S] [--clip FILE] [mjpeg] [hls] [webrtc] [none]
 
 The source is the dashboard's live test pattern (1280x720, 30 fps) through
 mnv3classify (the TF-slim MobileNetV3-Small, models/fetch), painted one solid
@@ -16,7 +17,11 @@ CPU is that of this process (pipeline, server) and of Chromium's processes
 over the same seconds. MJPEG runs the dashboard's own server
 (pipelines/dashboard/server.py); HLS is x264enc (ultrafast, zerolatency,
 a key frame a second) into hlssink2 with one-second segments, played natively
-by Chromium. Needs gstreamer1.0-plugins-bad and -ugly for HLS.
+by Chromium; WebRTC is the same H.264 encoder (constrained baseline) sent
+by webrtcbin to an RTCPeerConnection, offer and answer exchanged over HTTP
+once all candidates are known (the machine's own address: Chromium's mDNS
+names for it are turned off). Needs gstreamer1.0-plugins-bad, -ugly,
+gstreamer1.0-nice and gir1.2-gst-plugins-bad-1.0.
 
 Solid greys cost the encoders next to nothing: --clip FILE measures the CPU
 alone (no latency) with a real video as the source instead, played once in
@@ -35,7 +40,9 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+gi.require_version("GstSdp", "1.0")
+gi.require_version("GstWebRTC", "1.0")
+from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "pipelines", "dashboard"))
@@ -50,14 +57,14 @@ HZ = os.sysconf("SC_CLK_TCK")
 # [level, browser time in ms since the epoch] for each.
 WATCH = """
 const [selector, n, levels] = arguments, done = arguments[arguments.length - 1];
-const el = document.querySelector(selector);
 const c = document.createElement('canvas');
 c.width = c.height = 8;
 const ctx = c.getContext('2d', {willReadFrequently: true});
 const seen = [];
 let last = null;
 const timer = setInterval(() => {
-  if (!(el.naturalWidth || el.videoWidth)) return;
+  const el = document.querySelector(selector);  // the dashboard adds it later
+  if (!el || !(el.naturalWidth || el.videoWidth)) return;
   ctx.drawImage(el, 0, 0, 8, 8);
   const level = Math.round(ctx.getImageData(4, 4, 1, 1).data[1] / 255 * (levels - 1));
   if (last !== null && level !== last) seen.push([level, performance.timeOrigin + performance.now()]);
@@ -107,7 +114,8 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--disable-gpu", "--autoplay-policy=no-user-gesture-required"):
+                "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
+                "--disable-features=WebRtcHideLocalIpsWithMdns"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_script_timeout(120)
@@ -238,6 +246,92 @@ def bench_hls(seconds, clip):
                 sys.exit(f"hls: {error.parse_error()[0].message}")
 
 
+WEBRTC_PAGE = """<!DOCTYPE html><video autoplay muted playsinline></video><script>
+(async () => {
+  const pc = new RTCPeerConnection();
+  pc.ontrack = (e) => { document.querySelector('video').srcObject = new MediaStream([e.track]); };
+  await pc.setRemoteDescription(await (await fetch('offer')).json());
+  await pc.setLocalDescription(await pc.createAnswer());
+  while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 20));
+  await fetch('answer', {method: 'POST', body: JSON.stringify(pc.localDescription)});
+})();
+</script>"""
+
+
+class WebRTC:
+    """webrtcbin's side of the exchange: one offer, one answer."""
+
+    def __init__(self, webrtc):
+        self.webrtc = webrtc
+        self.offer = None
+        self.ready = threading.Event()
+        webrtc.connect("on-negotiation-needed", self.on_negotiation_needed)
+        webrtc.connect("notify::ice-gathering-state", self.on_gathering)
+
+    def on_negotiation_needed(self, webrtc):
+        webrtc.emit("create-offer", None,
+                    Gst.Promise.new_with_change_func(self.on_offer, webrtc, None))
+
+    def on_offer(self, promise, webrtc, _):
+        promise.wait()
+        # The reply owns the offer: it must outlive its use here.
+        reply = promise.get_reply()
+        webrtc.emit("set-local-description", reply.get_value("offer"), Gst.Promise.new())
+
+    def on_gathering(self, webrtc, _):
+        if webrtc.get_property("ice-gathering-state") == \
+                GstWebRTC.WebRTCICEGatheringState.COMPLETE:
+            self.offer = webrtc.get_property("local-description").sdp.as_text()
+            self.ready.set()
+
+    def answer(self, text):
+        sdp = GstSdp.SDPMessage.new_from_text(text)[1]
+        answer = GstWebRTC.WebRTCSessionDescription.new(
+            GstWebRTC.WebRTCSDPType.ANSWER, sdp)
+        self.webrtc.emit("set-remote-description", answer, Gst.Promise.new())
+
+
+def bench_webrtc(seconds, clip):
+    pipeline = Gst.parse_launch(
+        f"{source_and_classify(clip)} ! videoconvert ! x264enc speed-preset=ultrafast"
+        " tune=zerolatency key-int-max=30 ! video/x-h264,profile=constrained-baseline"
+        " ! rtph264pay config-interval=-1 aggregate-mode=zero-latency"
+        " ! application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96"
+        " ! webrtcbin name=webrtc bundle-policy=max-bundle")
+    peer = WebRTC(pipeline.get_by_name("webrtc"))
+
+    class Handler(Quiet):
+        def do_GET(self):
+            if self.path == "/offer":
+                peer.ready.wait(30)
+                body = json.dumps({"type": "offer", "sdp": peer.offer}).encode()
+            else:
+                body = WEBRTC_PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            peer.answer(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["sdp"])
+            self.send_response(204)
+            self.end_headers()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    pipeline.set_state(Gst.State.PLAYING)
+    try:
+        return run_in_loop(lambda: measure(
+            pipeline.get_by_name("src") if not clip else None,
+            f"http://127.0.0.1:{httpd.server_address[1]}/", "video", seconds))
+    finally:
+        error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        pipeline.set_state(Gst.State.NULL)
+        httpd.shutdown()
+        if error:
+            sys.exit(f"webrtc: {error.parse_error()[0].message}")
+
+
 def bench_none(seconds, clip):
     pipeline = Gst.parse_launch(f"{source_and_classify(clip)} ! fakesink sync=true")
     pipeline.set_state(Gst.State.PLAYING)
@@ -256,7 +350,8 @@ def main():
     p.add_argument("transports", nargs="*", default=["none", "mjpeg", "hls"])
     args = p.parse_args()
     Gst.init(None)
-    benches = {"mjpeg": bench_mjpeg, "hls": bench_hls, "none": bench_none}
+    benches = {"mjpeg": bench_mjpeg, "hls": bench_hls, "webrtc": bench_webrtc,
+               "none": bench_none}
     results = {}
     for name in args.transports:
         clip = os.path.abspath(args.clip) if args.clip else None
