@@ -126,6 +126,9 @@ if [ -n "$WEB" ]; then
       web_sources=(--test-pattern)
     fi
   fi
+  [ ${#INPUTS[@]} = 0 ] || require_elements decodebin
+  [[ " ${web_sources[*]} " != *" --device "* ]] || require_elements v4l2src
+  [[ " ${web_sources[*]} " != *" --test-pattern "* ]] || require_elements videotestsrc
   # exec: the server is this process, so stopping the script stops it.
   exec "$PYTHON_GI" "$REPO/pipelines/dashboard/server.py" --port "$WEB" --listen "$LISTEN" \
     --threads "$THREADS" --quality "$QUALITY" "${web_sources[@]}" \
