@@ -220,6 +220,25 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def serve_and_measure(name, pipeline, handler, seconds, clip, settle_s):
+    """Plays pipeline, serves the page with handler, and measure()s a
+    <video> there after settle_s seconds."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    pipeline.set_state(Gst.State.PLAYING)
+    try:
+        time.sleep(settle_s)
+        return run_in_loop(lambda: measure(
+            pipeline.get_by_name("src") if not clip else None,
+            f"http://127.0.0.1:{httpd.server_address[1]}/", "video", seconds))
+    finally:
+        error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+        pipeline.set_state(Gst.State.NULL)
+        httpd.shutdown()
+        if error:
+            sys.exit(f"{name}: {error.parse_error()[0].message}")
+
+
 def bench_hls(seconds, clip):
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "index.html"), "w") as f:
@@ -229,21 +248,9 @@ def bench_hls(seconds, clip):
             " tune=zerolatency key-int-max=30 ! h264parse ! hlssink2 target-duration=1"
             f" playlist-length=3 max-files=6 location={tmp}/segment%05d.ts"
             f" playlist-location={tmp}/playlist.m3u8")
-        httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), lambda *a: Quiet(*a, directory=tmp))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        pipeline.set_state(Gst.State.PLAYING)
-        try:
-            time.sleep(4)  # the first segments
-            return run_in_loop(lambda: measure(
-                pipeline.get_by_name("src") if not clip else None,
-                f"http://127.0.0.1:{httpd.server_address[1]}/", "video", seconds))
-        finally:
-            error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
-            pipeline.set_state(Gst.State.NULL)
-            httpd.shutdown()
-            if error:
-                sys.exit(f"hls: {error.parse_error()[0].message}")
+        # 4 s: the first segments.
+        return serve_and_measure("hls", pipeline, lambda *a: Quiet(*a, directory=tmp),
+                                 seconds, clip, 4)
 
 
 WEBRTC_PAGE = """<!DOCTYPE html><video autoplay muted playsinline></video><script>
@@ -317,19 +324,7 @@ def bench_webrtc(seconds, clip):
             self.send_response(204)
             self.end_headers()
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    pipeline.set_state(Gst.State.PLAYING)
-    try:
-        return run_in_loop(lambda: measure(
-            pipeline.get_by_name("src") if not clip else None,
-            f"http://127.0.0.1:{httpd.server_address[1]}/", "video", seconds))
-    finally:
-        error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
-        pipeline.set_state(Gst.State.NULL)
-        httpd.shutdown()
-        if error:
-            sys.exit(f"webrtc: {error.parse_error()[0].message}")
+    return serve_and_measure("webrtc", pipeline, Handler, seconds, clip, 0)
 
 
 def bench_none(seconds, clip):
