@@ -31,6 +31,7 @@ import argparse
 import http.server
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -344,6 +345,8 @@ def main():
     p.add_argument("--clip", help="measure the CPU alone with this video as the source")
     p.add_argument("transports", nargs="*", default=["none", "mjpeg", "hls"])
     args = p.parse_args()
+    # A timeout's SIGTERM goes through the finally blocks that quit Chromium.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     Gst.init(None)
     benches = {"mjpeg": bench_mjpeg, "hls": bench_hls, "webrtc": bench_webrtc,
                "none": bench_none}

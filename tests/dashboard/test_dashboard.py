@@ -240,6 +240,9 @@ def check_page(driver):
 
 
 def main():
+    # meson's timeout sends SIGTERM: exit through the finally blocks, which
+    # stop the dashboard (in a session of its own) and Chromium.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     Gst.init(None)
     for path in (SLIDESHOW, WEIGHTS):
         if not os.path.isfile(path):
