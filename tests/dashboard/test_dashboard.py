@@ -4,7 +4,8 @@ driven by Selenium and chromedriver) while it plays two files in a loop with
 the real TF-slim MobileNetV3-Small: the six-photo slideshow (camera 0) and
 the pedestrians clip (camera 1):
 
-- a second dashboard on the same port fails, saying the port is in use;
+- /api/status lists the two files; a second dashboard on the same port
+  fails, saying the port is in use;
 - the video plays: the picture the page shows changes, a new photo every
   second;
 - the top class shown is, at every moment it is read, the class of a photo
