@@ -8,15 +8,10 @@ const WINDOW_MS = 5 * 60 * 1000;  // what the charts show
 const SAMPLE_MS = 250;            // at most one chart point per camera this often
 const TOP_SHOWN = 5;
 
-// Distinct colours (Tableau 10) given to classes as they first appear, so
-// a class keeps its colour on the page.
+// Distinct colours (Tableau 10), given to a chart's classes as they first
+// appear there: a class keeps its colour in its chart.
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-const colours = new Map();
-function colour(label) {
-  if (!colours.has(label)) colours.set(label, PALETTE[colours.size % PALETTE.length]);
-  return colours.get(label);
-}
 
 function clock(ms) {
   return new Date(ms).toLocaleTimeString([], { hour12: false });
@@ -32,6 +27,7 @@ class ClassChart {
   constructor(canvas, stacked) {
     this.stacked = stacked;
     this.sets = new Map();
+    this.colours = new Map();
     this.chart = new Chart(canvas, {
       type: "line",
       data: { datasets: [] },
@@ -49,6 +45,13 @@ class ClassChart {
     });
   }
 
+  colour(label) {
+    if (!this.colours.has(label)) {
+      this.colours.set(label, PALETTE[this.colours.size % PALETTE.length]);
+    }
+    return this.colours.get(label);
+  }
+
   // values: [{label_id, label, value}] at time t; classes missing from it
   // get a gap (lines) or zero (stacked areas, which need every point).
   add(t, values) {
@@ -56,8 +59,8 @@ class ClassChart {
     for (const v of values) {
       let set = this.sets.get(v.label_id);
       if (!set) {
-        set = { label: v.label, data: [], borderColor: colour(v.label),
-                backgroundColor: colour(v.label), fill: this.stacked };
+        set = { label: v.label, data: [], borderColor: this.colour(v.label),
+                backgroundColor: this.colour(v.label), fill: this.stacked };
         this.sets.set(v.label_id, set);
         this.chart.data.datasets.push(set);
       }
