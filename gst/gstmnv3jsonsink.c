@@ -46,7 +46,9 @@
  * so identical results give byte-identical files. The sink does not
  * synchronise to the clock by default (#GstBaseSink:sync is FALSE): it is
  * meant for batch labelling, where every frame must be written as fast as
- * it comes.
+ * it comes. Records reach a regular file at least once a second; a FIFO,
+ * a socket or a terminal gets each record as soon as it is written, for the
+ * program reading it live (pipelines/camera-dashboard.sh --web).
  *
  * ## Example launch line
  * |[
@@ -67,6 +69,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gst/video/gstvideometa.h>
 
@@ -123,6 +126,7 @@ struct _GstMnv3JsonSink {
   gboolean has_segment;         /* an mnv3segment is upstream */
   GString *line;                /* reused for every record */
   gint64 last_flush;            /* monotonic time, microseconds */
+  gboolean live_reader;         /* not a regular file: flush every record */
 };
 
 G_DEFINE_TYPE (GstMnv3JsonSink, gst_mnv3_json_sink, GST_TYPE_BASE_SINK);
@@ -441,6 +445,8 @@ post_stats (GstMnv3JsonSink * self, gboolean eos)
 static gboolean
 open_file (GstMnv3JsonSink * self, const gchar * location)
 {
+  struct stat st;
+
   self->file = fopen (location, "w");
   if (!self->file) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
@@ -448,6 +454,8 @@ open_file (GstMnv3JsonSink * self, const gchar * location)
             g_strerror (errno)), GST_ERROR_SYSTEM);
     return FALSE;
   }
+  self->live_reader = fstat (fileno (self->file), &st) == 0
+      && !S_ISREG (st.st_mode);
   GST_DEBUG_OBJECT (self, "writing to %s", location);
   return TRUE;
 }
@@ -577,7 +585,8 @@ gst_mnv3_json_sink_render (GstBaseSink * sink, GstBuffer * buffer)
     GST_OBJECT_LOCK (self);
     self->stats.sent++;
     GST_OBJECT_UNLOCK (self);
-    if (g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
+    if (self->live_reader
+        || g_get_monotonic_time () - self->last_flush >= FLUSH_INTERVAL_US) {
       self->last_flush = g_get_monotonic_time ();
       if (!flush_file (self))
         return GST_FLOW_ERROR;

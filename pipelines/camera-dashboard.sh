@@ -4,6 +4,15 @@
 # its segmentation blended over the picture.
 #
 #   pipelines/camera-dashboard.sh [OPTIONS] [CONFIG_CLASSIFY] [CONFIG_SEGMENT]
+#   pipelines/camera-dashboard.sh --web PORT [--listen ADDR] [--input FILE]... [--device DEV]... [CONFIG_CLASSIFY] [CONFIG_SEGMENT]
+#
+# With --web, a page at http://127.0.0.1:PORT/ shows each source's video
+# with the overlays (MJPEG), its top classes as they are inferred, the
+# best class (and the segmentation's class fractions) over the
+# last five minutes, and the elements' statistics; files loop there, and
+# every --input and --device is one more camera on the page. The server is
+# pipelines/dashboard/server.py (Python, GStreamer in-process); Ctrl-C or
+# SIGTERM stops it and its pipelines.
 #
 # Source: /dev/video0 (v4l2src) when it exists, else a live 1280x720 30 fps
 # videotestsrc; --input FILE plays a recorded video instead (in real time).
@@ -22,6 +31,10 @@
 # Options:
 #   --input FILE      play FILE (anything decodebin reads) instead of a camera
 #   --device DEV      the V4L2 camera (default /dev/video0)
+#   --web PORT        serve the dashboard page on PORT instead of a window
+#   --listen ADDR     the address it listens on (default 127.0.0.1, this
+#                     machine only; 0.0.0.0 opens it to the network)
+#   --quality Q       the web video's JPEG quality (default 80)
 #   --test-pattern    use the videotestsrc even when a camera exists
 #   --headless        fakesink instead of a window (CI, benchmarks)
 #   --num-buffers N   stop after N frames (default: run until Ctrl-C)
@@ -38,8 +51,11 @@ set -u
 PROG=camera-dashboard
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-INPUT=
-DEVICE=/dev/video0
+INPUTS=()
+DEVICES=()
+WEB=
+LISTEN=127.0.0.1
+QUALITY=80
 TEST_PATTERN=0
 HEADLESS=0
 NUM_BUFFERS=-1
@@ -49,8 +65,16 @@ CONFIGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage ;;
-    --input) [ $# -ge 2 ] || die "--input needs a file"; INPUT=$2; shift ;;
-    --device) [ $# -ge 2 ] || die "--device needs a device"; DEVICE=$2; shift ;;
+    --input) [ $# -ge 2 ] || die "--input needs a file"; INPUTS+=("$2"); shift ;;
+    --device) [ $# -ge 2 ] || die "--device needs a device"; DEVICES+=("$2"); shift ;;
+    --web)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 65535 ] ||
+        die "--web needs a TCP port (1-65535)"
+      WEB=$2; shift ;;
+    --listen) [ $# -ge 2 ] || die "--listen needs an address"; LISTEN=$2; shift ;;
+    --quality)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -le 100 ] || die "--quality needs a JPEG quality (0-100)"
+      QUALITY=$2; shift ;;
     --test-pattern) TEST_PATTERN=1 ;;
     --headless) HEADLESS=1 ;;
     --num-buffers)
@@ -74,14 +98,50 @@ CONFIG_SEGMENT=${CONFIGS[1]:-}
 
 check_config "$CONFIG_CLASSIFY"
 [ -z "$CONFIG_SEGMENT" ] || check_config "$CONFIG_SEGMENT"
-find_plugin mnv3classify mnv3segment
+for f in "${INPUTS[@]}"; do
+  [ -f "$f" ] || die "$f: no such file"
+  [ -r "$f" ] || die "$f: not readable"
+done
+find_plugin mnv3classify mnv3segment mnv3jsonsink
 require_elements videoconvert queue
+
+# ---- the web dashboard ---------------------------------------------------------
+
+if [ -n "$WEB" ]; then
+  [ "$HEADLESS" = 0 ] && [ "$NUM_BUFFERS" = -1 ] ||
+    die "--headless and --num-buffers are for the window, not --web"
+  require_elements jpegenc appsink tee
+  find_python_gi
+  web_sources=()
+  for f in "${INPUTS[@]}"; do web_sources+=(--input "$f"); done
+  for d in "${DEVICES[@]}"; do
+    [ -e "$d" ] || die "$d: no such camera device"
+    web_sources+=(--device "$d")
+  done
+  # No source given: the camera if there is one, else the test pattern.
+  if [ ${#web_sources[@]} = 0 ]; then
+    if [ "$TEST_PATTERN" = 0 ] && [ -e /dev/video0 ]; then
+      web_sources=(--device /dev/video0)
+    else
+      web_sources=(--test-pattern)
+    fi
+  fi
+  [ ${#INPUTS[@]} = 0 ] || require_elements decodebin
+  [[ " ${web_sources[*]} " != *" --device "* ]] || require_elements v4l2src
+  [[ " ${web_sources[*]} " != *" --test-pattern "* ]] || require_elements videotestsrc
+  # exec: the server is this process, so stopping the script stops it.
+  exec "$PYTHON_GI" "$REPO/pipelines/dashboard/server.py" --port "$WEB" --listen "$LISTEN" \
+    --threads "$THREADS" --quality "$QUALITY" "${web_sources[@]}" \
+    "$CONFIG_CLASSIFY" ${CONFIG_SEGMENT:+"$CONFIG_SEGMENT"}
+fi
+[ ${#INPUTS[@]} -le 1 ] && [ ${#DEVICES[@]} -le 1 ] ||
+  die "several sources need --web: the window shows one"
+INPUT=${INPUTS[0]:-}
+DEVICE=${DEVICES[0]:-/dev/video0}
 
 # ---- the pipeline ------------------------------------------------------------
 
 if [ -n "$INPUT" ]; then
-  [ -f "$INPUT" ] || die "$INPUT: no such file"
-  [ -r "$INPUT" ] || die "$INPUT: not readable"
   source_desc=(filesrc location="$INPUT" ! decodebin ! videoconvert)
   what="$INPUT"
 elif [ "$TEST_PATTERN" = 0 ] && [ -e "$DEVICE" ]; then

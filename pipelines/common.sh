@@ -97,3 +97,17 @@ print_stats() {
         v["mean-inference-ms"], v["max-inference-ms"], v["live"] == "true" ? "live" : "batch"
     }'
 }
+
+# Sets $PYTHON_GI to a Python that has GStreamer's bindings: $PYTHON when
+# set, else Debian's (a python3 earlier in PATH, from pyenv or a virtualenv,
+# often lacks python3-gi), else python3; or dies naming the packages.
+find_python_gi() {
+  local py
+  for py in ${PYTHON:-} /usr/bin/python3 python3; do
+    if "$py" -c 'import gi; gi.require_version("Gst", "1.0")' 2>/dev/null; then
+      PYTHON_GI=$py
+      return
+    fi
+  done
+  die "no python3 with GStreamer's bindings: install python3-gi and gir1.2-gstreamer-1.0"
+}
