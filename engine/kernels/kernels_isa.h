@@ -45,8 +45,8 @@
     MNV3_QU8_KERNELS_##ISA                                                     \
   }
 
-/* The 8-bit kernels of each table: AVX-512 CPUs run the AVX2 ones, NEON
-   the references (their own are still to be written). */
+/* The 8-bit kernels of each table: AVX-512 CPUs run the AVX2 ones. NEON's
+   are exact to the references as AVX2's (qu8_epilogue_neon.h). */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2;
 void mnv3_qu8_gavgpool__avx2(const uint8_t *in, int pixels, int channels, int c_begin,
@@ -59,8 +59,10 @@ void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixe
   .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
 #define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
+extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neonfma;
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__neonfma;
 #define MNV3_QU8_KERNELS_neonfma                                               \
-  .qpointwise = &mnv3_qu8_conv1x1__scalar, .qdepthwise = &mnv3_qu8_dwconv__scalar, \
+  .qpointwise = &mnv3_qu8_conv1x1__neonfma, .qdepthwise = &mnv3_qu8_dwconv__neonfma, \
   .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
 
 MNV3_DECLARE_ISA(avx2)
