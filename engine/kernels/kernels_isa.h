@@ -64,13 +64,18 @@ void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixe
 #define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
 /* NEON: the dot-product table (neondot: ARMv8.2 dotprod, the float kernels
    of neonfma) has its own 1x1 convolution, where nearly all the products
-   are; depthwise runs the plain NEON kernel in both. */
+   are; the other 8-bit kernels are the plain NEON ones in both. */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neonfma;
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neondot;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__neonfma;
+void mnv3_qu8_gavgpool__neonfma(const uint8_t *in, int pixels, int channels, int c_begin,
+                                int c_end, uint8_t *out, int in_zero, float multiplier,
+                                const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__neonfma(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                             int channels, uint8_t *out, const mnv3_qu8_requant *rq);
 #define MNV3_QU8_KERNELS_NEON(POINTWISE)                                       \
   .qpointwise = &POINTWISE, .qdepthwise = &mnv3_qu8_dwconv__neonfma,           \
-  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
+  .qgavgpool = mnv3_qu8_gavgpool__neonfma, .qvmulc = mnv3_qu8_vmulc__neonfma,
 #define MNV3_QU8_KERNELS_neonfma MNV3_QU8_KERNELS_NEON(mnv3_qu8_conv1x1__neonfma)
 #define MNV3_QU8_KERNELS_neondot MNV3_QU8_KERNELS_NEON(mnv3_qu8_conv1x1__neondot)
 /* Declared here, not in kernels.h: only dispatch.c names it. */
