@@ -6,6 +6,7 @@
  * 8 input channels per step.
  *
  * The including file defines, before including it:
+ *   W_TYPE             the packed weights' type (int16_t, or int8_t for sdot)
  *   W_OFFSET(j, k)     where the weight of output channel j (0..7) of a block
  *                      and input channel k goes in the block's weights
  *   CORRECTION(z)      c above, for input zero point z
@@ -14,7 +15,7 @@
  *                      block's weights w of one step
  *
  * Packed: scale[ocp], bias[ocp] (float), correction[ocp] (int32), then per
- * block of 8 output channels its kp int8 weights per channel (zero past
+ * block of 8 output channels its kp W_TYPE weights per channel (zero past
  * in_c and out_c), kp the input channels rounded up to the step. It
  * defines its mnv3_qconv_kernel from packed_size, pack, run and OC_BLOCK. */
 #include "qu8_epilogue_neon.h"
@@ -31,24 +32,25 @@ static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 static size_t packed_size(int out_c, int in_c, int kernel) {
   (void)kernel;
   const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
-  return 12 * ocp + ocp * kp;
+  return 12 * ocp + ocp * kp * sizeof(W_TYPE);
 }
 
-static void pack(const int8_t *weight, const float *scale, const float *bias, int in_zero,
+static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
                  int out_c, int in_c, int kernel, void *dst) {
   const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
   memset(dst, 0, packed_size(out_c, in_c, kernel));
   float *s = dst, *b = s + ocp;
   int32_t *corr = (int32_t *)(b + ocp);
-  int8_t *w = (int8_t *)(corr + ocp);
+  W_TYPE *w = (W_TYPE *)(corr + ocp);
   for (int o = 0; o < out_c; o++) {
     s[o] = scale[o];
     b[o] = bias[o];
     int32_t sum = 0;
     for (int i = 0; i < in_c; i++) {
-      const int8_t v = weight[(size_t)o * in_c + i];
+      const int16_t v = weight[(size_t)o * in_c + i];
       sum += v;
-      w[(size_t)o / OC_BLOCK * OC_BLOCK * kp + W_OFFSET((size_t)o % OC_BLOCK, (size_t)i)] = v;
+      w[(size_t)o / OC_BLOCK * OC_BLOCK * kp + W_OFFSET((size_t)o % OC_BLOCK, (size_t)i)] =
+          (W_TYPE)v;
     }
     corr[o] = CORRECTION(in_zero) * sum;
   }
@@ -58,7 +60,7 @@ static void pack(const int8_t *weight, const float *scale, const float *bias, in
    tails[r]) x the 8 channels from oc. */
 static inline __attribute__((always_inline)) void
 tile(const int mr, const mnv3_qconv_args *a, const uint8_t *const rows[GEMM_MR],
-     const uint8_t tails[GEMM_MR][K_STEP], size_t full_steps, int has_tail, const int8_t *w,
+     const uint8_t tails[GEMM_MR][K_STEP], size_t full_steps, int has_tail, const W_TYPE *w,
      const int32_t *corr, const float *scale, const float *bias, size_t p, int oc,
      const vepilogue *e) {
   int32x4_t acc[GEMM_MR][2];
@@ -93,8 +95,8 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const int rem = in_c % K_STEP;
   const float *scale = a->packed, *bias = scale + ocp;
   const int32_t *corr = (const int32_t *)(bias + ocp);
-  const int8_t *weights = (const int8_t *)(corr + ocp);
-  const size_t block_bytes = OC_BLOCK * kp;
+  const W_TYPE *weights = (const W_TYPE *)(corr + ocp);
+  const size_t block_size = OC_BLOCK * kp, block_bytes = block_size * sizeof(W_TYPE);
   const int chunk = CHUNK_BYTES / block_bytes > 1 ? (int)(CHUNK_BYTES / block_bytes) : 1;
   const vepilogue e = q_epilogue(a);
   const size_t p_begin = (size_t)row_begin * a->out_w, p_end = (size_t)row_end * a->out_w;
@@ -112,7 +114,7 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
         memcpy(tails[r], rows[r] + full_steps * K_STEP, (size_t)rem);
       }
       for (int blk = b0; blk < b1; blk++) {
-        const int8_t *w = weights + (size_t)blk * block_bytes;
+        const W_TYPE *w = weights + (size_t)blk * block_size;
         const int oc = blk * OC_BLOCK;
         if (mr == 4)
           tile(4, a, rows, tails, full_steps, rem, w, corr, scale, bias, p, oc, &e);

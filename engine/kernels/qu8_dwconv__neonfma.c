@@ -1,6 +1,6 @@
 /* 8-bit depthwise convolution, any kernel, stride and dilation, for AArch64
  * NEON, exact: x - z widened to int16 (usubl; |x - z| <= 255), times int16
- * weights widened into int32 (smlal), 8 channels per step. Taps outside the
+ * weights (|w| <= 255) widened into int32 (smlal), 8 channels per step. Taps outside the
  * input are skipped, as in the reference. The dot-product table runs it
  * too: sdot sums 4 products into one lane, which suits a depthwise sum
  * only after transposing 4 taps into each channel's lanes.
@@ -20,7 +20,7 @@ static size_t packed_size(int out_c, int in_c, int kernel) {
   return 8 * cp + cp * kernel * kernel * sizeof(int16_t);
 }
 
-static void pack(const int8_t *weight, const float *scale, const float *bias, int in_zero,
+static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
                  int out_c, int in_c, int kernel, void *dst) {
   (void)in_zero; /* subtracted from every input */
   const size_t cp = round_up((size_t)out_c, CV), taps = (size_t)kernel * kernel;
@@ -74,4 +74,5 @@ const mnv3_qconv_kernel mnv3_qu8_dwconv__neonfma = {.name = "qu8_dwconv__neonfma
                                                     .packed_size = packed_size,
                                                     .pack = pack,
                                                     .run = run,
-                                                    .channel_block = CV};
+                                                    .channel_block = CV,
+                                                    .max_weight = 255};
