@@ -1,9 +1,12 @@
 """End to end in 8-bit: both released quantized models (configs/, with
-model.precision: int8 added) give bitwise the same output with every kernel
-variant this CPU can run (MNV3_ISA forced), and with 3 threads on the
-first SIMD variant; and the outputs are not the float ones, so that int8
-really ran. The kernels are tested one by one (test_qu8_kernels); this
-checks that the plan picks them and feeds them their packing.
+model.precision: int8 added; the TF-slim one keeps its uint8 weights, up to
+255 after the zero point) give with every kernel variant this CPU can run
+(MNV3_ISA forced) the reference's output to 1e-2 of its range (the 8-bit
+kernels are exact, but the stem runs in float, where FMA rounding may move
+a value across a quantization step), bitwise the same with 3 threads on
+the first SIMD variant; and the outputs are not the float ones, so that
+int8 really ran. The kernels are tested one by one (test_qu8_kernels);
+this checks that the plan picks them and feeds them their packing.
 
     test_qu8_isas.py TEST_KERNELS_EXE   (MNV3_RUN and MNV3_SOURCE_ROOT set;
                                          the models from ../shared/models)
@@ -40,6 +43,11 @@ def run(config, inp, out, isa, threads=1):
         return f.read()
 
 
+def close(got, want):
+    got, want = np.frombuffer(got, np.float32), np.frombuffer(want, np.float32)
+    return got.shape == want.shape and np.abs(got - want).max() <= 1e-2 * np.ptp(want)
+
+
 def main():
     isas = subprocess.run([sys.argv[1], "--list"], check=True, capture_output=True,
                           text=True).stdout.split()
@@ -64,10 +72,11 @@ def main():
                 check(want != run(tree.config(model), inp, out, "scalar"),
                       f"{name}: int8 output differs from float32's")
                 for isa in simd:
-                    check(run(config, inp, out, isa) == want, f"{name} int8: {isa} == scalar")
-                if simd:
-                    check(run(config, inp, out, simd[0], threads=3) == want,
-                          f"{name} int8: {simd[0]} with 3 threads == scalar")
+                    one = run(config, inp, out, isa)
+                    check(close(one, want), f"{name} int8: {isa} within 1e-2 of scalar")
+                    if isa == simd[0]:
+                        check(run(config, inp, out, isa, threads=3) == one,
+                              f"{name} int8: {isa} with 3 threads == 1 thread")
     finally:
         tree.close()
     print(f"{passed} passed, {failed} failed")
