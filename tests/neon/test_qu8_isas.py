@@ -6,7 +6,9 @@ kernels are exact, but the stem runs in float, where FMA rounding may move
 a value across a quantization step), bitwise the same with 3 threads on
 the first SIMD variant; and the outputs are not the float ones, so that
 int8 really ran. The kernels are tested one by one (test_qu8_kernels);
-this checks that the plan picks them and feeds them their packing.
+this checks that the plan picks them and feeds them their packing: a
+cheap stand-in, for qemu, for tests/tflite/test_int8_network.py (every
+photo against the numpy model).
 
     test_qu8_isas.py TEST_KERNELS_EXE   (MNV3_RUN and MNV3_SOURCE_ROOT set;
                                          the models from ../shared/models)
