@@ -26,7 +26,8 @@ isa_flags() {
     x86_64:*__avx512bw.c) echo "-mavx512f -mavx512bw -mavx2 -mfma -ffp-contract=off" ;;
     x86_64:*__avx2.c) echo "-mavx2 -mfma -ffp-contract=off" ;;
     aarch64:*__neonfma.c) echo "-ffp-contract=off" ;;
-    *__avx512bw.c | *__avx2.c | *__neonfma.c) ;;
+    aarch64:*__neondot.c) echo "-march=armv8.2-a+dotprod -ffp-contract=off" ;;
+    *__avx512bw.c | *__avx2.c | *__neonfma.c | *__neondot.c) ;;
     *) echo "-ffp-contract=off" ;;
   esac
 }

@@ -1,7 +1,8 @@
 /* Chooses the kernels once per process from what the CPU and OS support
- * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512bw, neonfma) for tests and
- * debugging. The SIMD variants are built in their own libraries with their
- * own flags; this file stays baseline so it runs on any CPU of the family. */
+ * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512bw, neonfma, neondot)
+ * for tests and debugging. The SIMD variants are built in their own
+ * libraries with their own flags; this file stays baseline so it runs on
+ * any CPU of the family. */
 #include "kernels_isa.h"
 
 #include <cpuinfo.h>
@@ -14,6 +15,7 @@
 const mnv3_kernels mnv3_kernels_avx512bw = MNV3_KERNELS_TABLE(avx512bw);
 const mnv3_kernels mnv3_kernels_avx2 = MNV3_KERNELS_TABLE(avx2);
 #elif defined(__aarch64__)
+const mnv3_kernels mnv3_kernels_neondot = MNV3_KERNELS_TABLE_OF(neondot, neonfma);
 const mnv3_kernels mnv3_kernels_neonfma = MNV3_KERNELS_TABLE(neonfma);
 #endif
 
@@ -23,6 +25,7 @@ static const mnv3_kernels *const variants[] = {
     &mnv3_kernels_avx512bw,
     &mnv3_kernels_avx2,
 #elif defined(__aarch64__)
+    &mnv3_kernels_neondot,
     &mnv3_kernels_neonfma,
 #endif
     &mnv3_kernels_scalar,
@@ -48,6 +51,9 @@ static int supported(const mnv3_kernels *k) {
   if (strcmp(k->isa, "avx2") == 0)
     return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
 #elif defined(__aarch64__)
+  /* The dot product (sdot) came with ARMv8.2 and is optional there. */
+  if (strcmp(k->isa, "neondot") == 0)
+    return cpuinfo_has_arm_neon_fma() && cpuinfo_has_arm_neon_dot();
   if (strcmp(k->isa, "neonfma") == 0)
     return cpuinfo_has_arm_neon_fma();
 #endif
@@ -68,8 +74,8 @@ static void choose(void) {
   }
   if (forced && *forced)
     fprintf(stderr, "mnv3: MNV3_ISA=%s is not available on this CPU or build "
-                    "(choose scalar, avx2, avx512bw or neonfma); using the reference "
-                    "kernels\n", forced);
+                    "(choose scalar, avx2, avx512bw, neonfma or neondot); using the "
+                    "reference kernels\n", forced);
   chosen = &mnv3_kernels_scalar;
 }
 

@@ -30,23 +30,26 @@
                                   const uint16_t *add, int n);                 \
   int mnv3_u8_count_changes__##isa(const uint8_t *p, int n);
 
-/* The table of one ISA, for dispatch.c. */
-#define MNV3_KERNELS_TABLE(ISA)                                                \
+/* The table of one ISA, for dispatch.c: the float kernels of F32, the 8-bit
+   ones of NAME (an ISA that adds only integer instructions reuses the float
+   kernels of the one it extends). */
+#define MNV3_KERNELS_TABLE_OF(NAME, F32)                                       \
   {                                                                            \
-    .isa = #ISA, .pointwise = &mnv3_f32_conv1x1__##ISA,                        \
-    .depthwise = &mnv3_f32_dwconv__##ISA, .dense = &mnv3_f32_conv__##ISA,      \
-    .gavgpool = mnv3_f32_gavgpool__##ISA, .vmulc = mnv3_f32_vmulc__##ISA, \
-    .resize = mnv3_f32_resize_bilinear__##ISA,                                 \
-    .yuv_resize = mnv3_u8_yuv_rgb_resize__##ISA,                               \
-    .argmax = mnv3_f32_argmax__##ISA,                                          \
-    .blend_const = mnv3_u8_blend_const__##ISA,                                 \
-    .blend_lines = mnv3_u8_blend_lines__##ISA,                                 \
-    .count_changes = mnv3_u8_count_changes__##ISA,                             \
-    MNV3_QU8_KERNELS_##ISA                                                     \
+    .isa = #NAME, .pointwise = &mnv3_f32_conv1x1__##F32,                       \
+    .depthwise = &mnv3_f32_dwconv__##F32, .dense = &mnv3_f32_conv__##F32,      \
+    .gavgpool = mnv3_f32_gavgpool__##F32, .vmulc = mnv3_f32_vmulc__##F32,      \
+    .resize = mnv3_f32_resize_bilinear__##F32,                                 \
+    .yuv_resize = mnv3_u8_yuv_rgb_resize__##F32,                               \
+    .argmax = mnv3_f32_argmax__##F32,                                          \
+    .blend_const = mnv3_u8_blend_const__##F32,                                 \
+    .blend_lines = mnv3_u8_blend_lines__##F32,                                 \
+    .count_changes = mnv3_u8_count_changes__##F32,                             \
+    MNV3_QU8_KERNELS_##NAME                                                    \
   }
+#define MNV3_KERNELS_TABLE(ISA) MNV3_KERNELS_TABLE_OF(ISA, ISA)
 
-/* The 8-bit kernels of each table: AVX-512 CPUs run the AVX2 ones, NEON
-   the references (their own are still to be written). */
+/* The 8-bit kernels of each table: AVX-512 CPUs run the AVX2 ones. NEON's
+   are exact to the references as AVX2's (qu8_epilogue_neon.h). */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2;
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2;
 void mnv3_qu8_gavgpool__avx2(const uint8_t *in, int pixels, int channels, int c_begin,
@@ -59,9 +62,24 @@ void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixe
   .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
 #define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
 #define MNV3_QU8_KERNELS_avx512bw MNV3_QU8_KERNELS_AVX2
-#define MNV3_QU8_KERNELS_neonfma                                               \
-  .qpointwise = &mnv3_qu8_conv1x1__scalar, .qdepthwise = &mnv3_qu8_dwconv__scalar, \
-  .qgavgpool = mnv3_qu8_gavgpool__scalar, .qvmulc = mnv3_qu8_vmulc__scalar,
+/* NEON: the dot-product table (neondot: ARMv8.2 dotprod, the float kernels
+   of neonfma) has its own 1x1 convolution, where nearly all the products
+   are; the other 8-bit kernels are the plain NEON ones in both. */
+extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neonfma;
+extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neondot;
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__neonfma;
+void mnv3_qu8_gavgpool__neonfma(const uint8_t *in, int pixels, int channels, int c_begin,
+                                int c_end, uint8_t *out, int in_zero, float multiplier,
+                                const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__neonfma(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                             int channels, uint8_t *out, const mnv3_qu8_requant *rq);
+#define MNV3_QU8_KERNELS_NEON(POINTWISE)                                       \
+  .qpointwise = &POINTWISE, .qdepthwise = &mnv3_qu8_dwconv__neonfma,           \
+  .qgavgpool = mnv3_qu8_gavgpool__neonfma, .qvmulc = mnv3_qu8_vmulc__neonfma,
+#define MNV3_QU8_KERNELS_neonfma MNV3_QU8_KERNELS_NEON(mnv3_qu8_conv1x1__neonfma)
+#define MNV3_QU8_KERNELS_neondot MNV3_QU8_KERNELS_NEON(mnv3_qu8_conv1x1__neondot)
+/* Declared here, not in kernels.h: only dispatch.c names it. */
+extern const mnv3_kernels mnv3_kernels_neondot;
 
 MNV3_DECLARE_ISA(avx2)
 MNV3_DECLARE_ISA(avx512bw)

@@ -8,8 +8,12 @@
  * bitwise the same result however the executor splits rows and channels
  * between threads.
  *
- *   test_kernels          run everything; prints "N passed, N failed"
- *   test_kernels --list   print the ISAs this CPU can run, one a line */
+ * A table whose float kernels are another's (neondot: neonfma's) is not
+ * tested again here.
+ *
+ *   test_kernels                run everything; prints "N passed, N failed"
+ *   test_kernels --list         print the ISAs this CPU can run, one a line
+ *   test_kernels --list-float   only those with float kernels of their own */
 #include "kernels.h"
 
 #include <math.h>
@@ -634,16 +638,32 @@ static void test_blend(const mnv3_kernels *v) {
   }
 }
 
+/* The table of the list whose float kernels list[i] takes: a later one for
+   a table that extends another (they come best first), else list[i]. */
+static const mnv3_kernels *float_owner(const mnv3_kernels *const *list, int n, int i) {
+  for (int j = i + 1; j < n; j++)
+    if (list[j]->pointwise == list[i]->pointwise)
+      return list[j];
+  return list[i];
+}
+
 int main(int argc, char **argv) {
   const mnv3_kernels *list[8];
   const int n = mnv3_kernels_available(list, 8);
-  if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+  const int list_all = argc > 1 && strcmp(argv[1], "--list") == 0;
+  if (list_all || (argc > 1 && strcmp(argv[1], "--list-float") == 0)) {
     for (int i = 0; i < n; i++)
-      printf("%s\n", list[i]->isa);
+      if (list_all || float_owner(list, n, i) == list[i])
+        printf("%s\n", list[i]->isa);
     return 0;
   }
   /* The reference against itself checks the harness (splits, tolerance). */
   for (int i = 0; i < n; i++) {
+    const mnv3_kernels *owner = float_owner(list, n, i);
+    if (owner != list[i]) {
+      printf("%s: the float kernels of %s\n", list[i]->isa, owner->isa);
+      continue;
+    }
     const int before = failed;
     test_pointwise(list[i]);
     test_depthwise(list[i]);
