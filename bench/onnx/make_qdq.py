@@ -58,6 +58,12 @@ def log(message):
 
 # ---------------------------------------------------------------- images
 
+def image_files(folder):
+    """The .jpg/.png names in folder, sorted as mnv3-run --quantize sorts them."""
+    return sorted(f for f in os.listdir(folder)
+                  if f.lower().endswith((".jpg", ".jpeg", ".png")))
+
+
 def decode(path):
     """H x W x 3 uint8 RGB, decoded by the pipeline mnv3-run decodes with."""
     proc = subprocess.run(
@@ -345,8 +351,7 @@ def main():
     shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     if len(shape) != 4 or shape[0] != 1 or min(shape) < 1:
         sys.exit(f"make_qdq.py: {args.model}: input shape {shape}, expected 1,3,H,W")
-    files = sorted(f for f in os.listdir(args.images)
-                   if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    files = image_files(args.images)
     if not files:
         sys.exit(f"make_qdq.py: {args.images} holds no .jpg or .png image")
     names = to_quantize(model, args.ops)
