@@ -2,12 +2,17 @@
 // bench/compare.py; prints one JSON line.
 //
 //   node ort_bench.js MODEL.onnx INPUT.f32 N,C,H,W EXPECTED.f32 THREADS WARMUP RUNS [TOLERANCE]
+//                     [--output OUT.f32] [--optimized OPT.onnx]
 //
 // INPUT.f32 and EXPECTED.f32 are raw little-endian float32 (the input and
 // PyTorch eager's output for it). The output is checked before timing: if it
 // differs from EXPECTED by more than TOLERANCE (relative to EXPECTED's
 // largest magnitude) the line reports the mismatch and no time, because a
-// wrong graph's speed means nothing.
+// wrong graph's speed means nothing. EXPECTED '-' skips the check, for 8-bit
+// models whose output only approximates the float one: --output writes the
+// first run's output for the caller to judge. --optimized writes the graph
+// that ONNX Runtime runs after its optimisations (e.g. QDQ groups fused into
+// QLinearConv) and reports the count of each op type in it as op_types.
 'use strict';
 
 const fs = require('fs');
@@ -28,6 +33,52 @@ function readF32(file) {
   return out;
 }
 
+// Walks the protobuf fields in buf[start, end): calls visit(field, a, b) for
+// each length-delimited value, which lies in buf[a, b). Enough of the wire format to
+// read op types out of a ModelProto without an ONNX library.
+function protoFields(buf, start, end, visit) {
+  let i = start;
+  const varint = () => {
+    let v = 0, scale = 1, byte;
+    do {
+      if (i >= end) die('optimized model: truncated protobuf');
+      byte = buf[i++];
+      v += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return v;
+  };
+  while (i < end) {
+    const key = varint(), field = Math.floor(key / 8), wire = key % 8;
+    if (wire === 0) varint();
+    else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else if (wire === 2) {
+      const n = varint();
+      visit(field, i, i + n);
+      i += n;
+    } else die(`optimized model: protobuf wire type ${wire} is not handled`);
+  }
+}
+
+// {op type: count} of the top-level graph of an ONNX file (ModelProto.graph
+// is field 7, GraphProto.node field 1, NodeProto.op_type field 4).
+function opTypes(file) {
+  const buf = fs.readFileSync(file), counts = {};
+  protoFields(buf, 0, buf.length, (field, a, b) => {
+    if (field !== 7) return;
+    protoFields(buf, a, b, (field, a, b) => {
+      if (field !== 1) return;
+      protoFields(buf, a, b, (field, a, b) => {
+        if (field !== 4) return;
+        const op = buf.toString('utf8', a, b);
+        counts[op] = (counts[op] || 0) + 1;
+      });
+    });
+  });
+  return counts;
+}
+
 function loadOrt() {
   try {
     return require('onnxruntime-node');
@@ -38,10 +89,19 @@ function loadOrt() {
 }
 
 async function main() {
-  const args = process.argv.slice(2);
+  const args = [], options = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--output' || argv[i] === '--optimized') {
+      if (i + 1 >= argv.length) die(`${argv[i]} needs a file name`);
+      options[argv[i].slice(2)] = argv[++i];
+    } else {
+      args.push(argv[i]);
+    }
+  }
   if (args.length < 7 || args.length > 8)
-    die('usage: node ort_bench.js MODEL.onnx INPUT.f32 N,C,H,W EXPECTED.f32 ' +
-        'THREADS WARMUP RUNS [TOLERANCE]');
+    die('usage: node ort_bench.js MODEL.onnx INPUT.f32 N,C,H,W EXPECTED.f32|- ' +
+        'THREADS WARMUP RUNS [TOLERANCE] [--output OUT.f32] [--optimized OPT.onnx]');
   const [modelPath, inputPath, shapeText, expectedPath] = args;
   const threads = parseInt(args[4], 10);
   const warmup = parseInt(args[5], 10);
@@ -58,15 +118,18 @@ async function main() {
   if (input.length !== shape.reduce((a, b) => a * b, 1))
     die(`${inputPath} holds ${input.length} floats, shape ${shapeText} needs ` +
         `${shape.reduce((a, b) => a * b, 1)}`);
-  const expected = readF32(expectedPath);
+  const expected = expectedPath === '-' ? null : readF32(expectedPath);
 
-  const session = await ort.InferenceSession.create(modelPath, {
+  const sessionOptions = {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-  });
+  };
+  if (options.optimized)
+    sessionOptions.optimizedModelFilePath = options.optimized;
+  const session = await ort.InferenceSession.create(modelPath, sessionOptions);
   const feeds = {[session.inputNames[0]]: new ort.Tensor('float32', input, shape)};
   const outName = session.outputNames[0];
 
@@ -78,19 +141,24 @@ async function main() {
     warmup,
     runs,
   };
+  if (options.optimized)
+    result.op_types = opTypes(options.optimized);
 
   const first = (await session.run(feeds))[outName].data;
+  if (options.output)
+    fs.writeFileSync(options.output, new Uint8Array(first.buffer, first.byteOffset,
+                                                    first.byteLength));
   let maxDiff = 0, maxRef = 0;
-  if (first.length !== expected.length) {
+  if (expected && first.length !== expected.length) {
     maxDiff = Infinity;
-  } else {
+  } else if (expected) {
     for (let i = 0; i < first.length; i++) {
       maxDiff = Math.max(maxDiff, Math.abs(first[i] - expected[i]));
       maxRef = Math.max(maxRef, Math.abs(expected[i]));
     }
   }
-  result.max_rel_diff = maxDiff / Math.max(maxRef, 1e-30);
-  if (!(result.max_rel_diff <= tolerance)) {
+  result.max_rel_diff = expected ? maxDiff / Math.max(maxRef, 1e-30) : null;
+  if (expected && !(result.max_rel_diff <= tolerance)) {
     result.mismatch = first.length !== expected.length
         ? `output has ${first.length} values, torch eager ${expected.length}`
         : `output differs from torch eager: max |diff| ${maxDiff} ` +
