@@ -187,8 +187,12 @@ typedef struct mnv3_qconv_args {
 typedef void (*mnv3_qconv_fn)(const mnv3_qconv_args *args, int row_begin, int row_end);
 /* Bytes for the packed weights of one layer. */
 typedef size_t (*mnv3_qpacked_size_fn)(int out_c, int in_c, int kernel);
-/* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <= the
-   kernel's max_weight), the per-channel scale (input scale times weight
+/* The widest weights every 8-bit kernel takes exactly: a uint8 model's
+   q - zero point. */
+#define MNV3_QU8_MAX_WEIGHT 255
+
+/* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <=
+   MNV3_QU8_MAX_WEIGHT), the per-channel scale (input scale times weight
    scale) and float bias for a layer whose input has zero point in_zero. */
 typedef void (*mnv3_qpack_fn)(const int16_t *weight, const float *scale, const float *bias,
                               int in_zero, int out_c, int in_c, int kernel, void *dst);
@@ -200,7 +204,6 @@ typedef struct mnv3_qconv_kernel {
   mnv3_qconv_fn run;
   int channel_block; /* as in mnv3_conv_kernel */
   int max_kernel;    /* the largest kernel size run takes; 0: any */
-  int max_weight;    /* the largest |weight| it takes exactly: 127 or 255 */
 } mnv3_qconv_kernel;
 
 /* uint8 to uint8 through the float value v: the post clamp, then the
@@ -355,8 +358,8 @@ void mnv3_u8_yuv_rgb_resize__scalar(const mnv3_yuv_rows *rows, int x_begin,
 /* The reference of argmax; SIMD variants use it beyond the class counts
    they keep in registers. */
 void mnv3_f32_argmax__scalar(const float *scores, int pixels, int channels, uint8_t *out);
-/* 8-bit references the SIMD tables use until they have their own. */
-extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar;
+/* 8-bit references: the depthwise one runs kernels larger than a SIMD
+   variant's max_kernel; pooling finishes the AVX2 variant's last channels. */
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar;
 void mnv3_qu8_gavgpool__scalar(const uint8_t *in, int pixels, int channels, int c_begin,
                                int c_end, uint8_t *out, int in_zero, float multiplier,

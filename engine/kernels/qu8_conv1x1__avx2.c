@@ -110,5 +110,4 @@ const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx2 = {.name = "qu8_conv1x1__avx2",
                                                   .packed_size = packed_size,
                                                   .pack = pack,
                                                   .run = run,
-                                                  .channel_block = OC_BLOCK,
-                                                  .max_weight = 255};
+                                                  .channel_block = OC_BLOCK};

@@ -64,5 +64,4 @@ const mnv3_qconv_kernel mnv3_qu8_conv1x1__neondot = {.name = "qu8_conv1x1__neond
                                                      .packed_size = dot_packed_size,
                                                      .pack = dot_pack,
                                                      .run = dot_run,
-                                                     .channel_block = OC_BLOCK,
-                                                     .max_weight = 255};
+                                                     .channel_block = OC_BLOCK};

@@ -115,5 +115,4 @@ const mnv3_qconv_kernel mnv3_qu8_dwconv__avx2 = {.name = "qu8_dwconv__avx2",
                                                  .pack = pack,
                                                  .run = run,
                                                  .channel_block = CV,
-                                                 .max_kernel = MAX_KERNEL,
-                                                 .max_weight = 255};
+                                                 .max_kernel = MAX_KERNEL};

@@ -74,5 +74,4 @@ const mnv3_qconv_kernel mnv3_qu8_dwconv__neonfma = {.name = "qu8_dwconv__neonfma
                                                     .packed_size = packed_size,
                                                     .pack = pack,
                                                     .run = run,
-                                                    .channel_block = CV,
-                                                    .max_weight = 255};
+                                                    .channel_block = CV};

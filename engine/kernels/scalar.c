@@ -222,12 +222,12 @@ void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pi
   }
 }
 
-const mnv3_qconv_kernel mnv3_qu8_conv1x1__scalar = {
+static const mnv3_qconv_kernel qu8_conv1x1__scalar = {
     .name = "qu8_conv1x1__scalar", .packed_size = scalar_qpacked_size,
-    .pack = scalar_qpack, .run = scalar_qpointwise, .max_weight = 255};
+    .pack = scalar_qpack, .run = scalar_qpointwise};
 const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar = {
     .name = "qu8_dwconv__scalar", .packed_size = scalar_qdw_packed_size,
-    .pack = scalar_qdw_pack, .run = scalar_qdepthwise, .max_weight = 255};
+    .pack = scalar_qdw_pack, .run = scalar_qdepthwise};
 
 /* channel_block 0 and no input_rows: the executor splits rows only and
  * never fuses these with the step before. */
@@ -254,7 +254,7 @@ const mnv3_kernels mnv3_kernels_scalar = {
     .blend_const = mnv3_u8_blend_const__scalar,
     .blend_lines = mnv3_u8_blend_lines__scalar,
     .count_changes = mnv3_u8_count_changes__scalar,
-    .qpointwise = &mnv3_qu8_conv1x1__scalar,
+    .qpointwise = &qu8_conv1x1__scalar,
     .qdepthwise = &mnv3_qu8_dwconv__scalar,
     .qgavgpool = mnv3_qu8_gavgpool__scalar,
     .qvmulc = mnv3_qu8_vmulc__scalar,

@@ -120,12 +120,13 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
 }
 
 /* A channel's weights as integers times a step: a quantized TFLite
-   model's own integers where its grid holds them within max_weight (a
-   uint8 model's q - zero point reaches 255), else symmetric int8 (step
+   model's own integers where its grid holds them within
+   MNV3_QU8_MAX_WEIGHT (a uint8 model's q - zero point reaches 255), else
+   symmetric int8 (step
    max|w| / 127, which gives a TFLite model's per-channel int8 weights back
    unchanged). Returns the step. */
-static float channel_to_integers(const float *w, size_t n, float grid, int max_weight,
-                                 int16_t *q) {
+static float channel_to_integers(const float *w, size_t n, float grid, int16_t *q) {
+  const int max_weight = MNV3_QU8_MAX_WEIGHT;
   int on_grid = grid > 0.0f;
   for (size_t j = 0; j < n && on_grid; j++) {
     const float k = w[j] / grid;
@@ -159,19 +160,10 @@ static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
     return mnv3_fail(error, "out of memory packing '%s'", op->key);
   }
   const mnv3_quant *in = &plan->quant[op->in0];
-  int widest = 0;
-  for (int o = 0; o < op->out_ch; o++) {
-    int16_t *qo = q + per_oc * o;
+  for (int o = 0; o < op->out_ch; o++)
     scale[o] = in->scale * channel_to_integers(op->weight + per_oc * o, per_oc,
                                                op->weight_step ? op->weight_step[o] : 0.0f,
-                                               255, qo);
-    for (size_t j = 0; j < per_oc; j++)
-      widest = abs(qo[j]) > widest ? abs(qo[j]) : widest;
-  }
-  /* Weights wider than the kernel takes go to the reference, which takes
-     any. */
-  if (widest > s->qkernel->max_weight)
-    s->qkernel = op->depthwise ? &mnv3_qu8_dwconv__scalar : &mnv3_qu8_conv1x1__scalar;
+                                               q + per_oc * o);
   const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
   s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
   if (s->qpacked)
