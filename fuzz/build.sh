@@ -23,11 +23,13 @@ libs=($(pkg-config --libs yaml-0.1 libcjson) -lcpuinfo -lpthread -lm)
 # Flags of a kernel file by its ISA suffix; empty output: not for this CPU.
 isa_flags() {
   case "$(uname -m):$1" in
+    x86_64:*__avx512vnni.c) echo "-mavx512f -mavx512bw -mavx512vnni -mavx2 -mfma -ffp-contract=off" ;;
     x86_64:*__avx512bw.c) echo "-mavx512f -mavx512bw -mavx2 -mfma -ffp-contract=off" ;;
+    x86_64:*__avxvnni.c) echo "-mavxvnni -mavx2 -mfma -ffp-contract=off" ;;
     x86_64:*__avx2.c) echo "-mavx2 -mfma -ffp-contract=off" ;;
     aarch64:*__neonfma.c) echo "-ffp-contract=off" ;;
     aarch64:*__neondot.c) echo "-march=armv8.2-a+dotprod -ffp-contract=off" ;;
-    *__avx512bw.c | *__avx2.c | *__neonfma.c | *__neondot.c) ;;
+    *__avx512vnni.c | *__avx512bw.c | *__avxvnni.c | *__avx2.c | *__neonfma.c | *__neondot.c) ;;
     *) echo "-ffp-contract=off" ;;
   esac
 }

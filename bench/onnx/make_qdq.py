@@ -25,6 +25,7 @@ in mnv3's 8-bit plans. Needs Debian's python3-onnx and onnxruntime-node
 """
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -36,6 +37,7 @@ import onnx
 import torch
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # As engine/src/calibrate.c.
@@ -65,26 +67,16 @@ def image_files(folder):
 
 
 def decode(path):
-    """H x W x 3 uint8 RGB, decoded by the pipeline mnv3-run decodes with."""
+    """H x W x 3 uint8 RGB, decoded by the pipeline mnv3-run decodes with
+    (passed on losslessly as PNG: pngenc is in gst-plugins-good, which the
+    project installs anyway)."""
     proc = subprocess.run(
         ["gst-launch-1.0", "-q", "filesrc", f"location={path}", "!", "decodebin", "!",
-         "videoconvert", "!", "video/x-raw,format=RGB", "!", "pnmenc", "!", "fdsink"],
+         "videoconvert", "!", "video/x-raw,format=RGB", "!", "pngenc", "compression-level=0",
+         "!", "fdsink"],
         capture_output=True, check=True)
-    # Binary PPM: "P6", width, height, maxval, each followed by one white space.
-    fields, pos = [], 0
-    data = proc.stdout
-    while len(fields) < 4:
-        while data[pos:pos + 1].isspace():
-            pos += 1
-        end = pos
-        while not data[end:end + 1].isspace():
-            end += 1
-        fields.append(data[pos:end])
-        pos = end
-    width, height = int(fields[1]), int(fields[2])
-    if fields[0] != b"P6" or fields[3] != b"255":
-        raise RuntimeError(f"{path}: pnmenc gave {fields[0]!r}/{fields[3]!r}, expected P6/255")
-    return np.frombuffer(data, np.uint8, width * height * 3, pos + 1).reshape(height, width, 3)
+    with Image.open(io.BytesIO(proc.stdout)) as png:
+        return np.asarray(png.convert("RGB"))
 
 
 def preprocess(rgb, height, width, crop, mean, std):

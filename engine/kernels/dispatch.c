@@ -1,5 +1,6 @@
 /* Chooses the kernels once per process from what the CPU and OS support
- * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avx512bw, neonfma, neondot)
+ * (libcpuinfo), or from MNV3_ISA (scalar, avx2, avxvnni, avx512bw, avx512vnni, neonfma,
+ * neondot)
  * for tests and debugging. The SIMD variants are built in their own
  * libraries with their own flags; this file stays baseline so it runs on
  * any CPU of the family. */
@@ -12,7 +13,9 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+const mnv3_kernels mnv3_kernels_avx512vnni = MNV3_KERNELS_TABLE_OF(avx512vnni, avx512bw);
 const mnv3_kernels mnv3_kernels_avx512bw = MNV3_KERNELS_TABLE(avx512bw);
+const mnv3_kernels mnv3_kernels_avxvnni = MNV3_KERNELS_TABLE_OF(avxvnni, avx2);
 const mnv3_kernels mnv3_kernels_avx2 = MNV3_KERNELS_TABLE(avx2);
 #elif defined(__aarch64__)
 const mnv3_kernels mnv3_kernels_neondot = MNV3_KERNELS_TABLE_OF(neondot, neonfma);
@@ -22,7 +25,9 @@ const mnv3_kernels mnv3_kernels_neonfma = MNV3_KERNELS_TABLE(neonfma);
 /* Every variant this build has, best first; the reference last. */
 static const mnv3_kernels *const variants[] = {
 #if defined(__x86_64__)
+    &mnv3_kernels_avx512vnni,
     &mnv3_kernels_avx512bw,
+    &mnv3_kernels_avxvnni,
     &mnv3_kernels_avx2,
 #elif defined(__aarch64__)
     &mnv3_kernels_neondot,
@@ -33,6 +38,17 @@ static const mnv3_kernels *const variants[] = {
 #define NUM_VARIANTS (int)(sizeof variants / sizeof *variants)
 
 static int cpu_known;
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+/* AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4 (Debian 12's libcpuinfo
+   predates it; the OS's saving of its registers is AVX2's, which cpuinfo
+   checks). */
+static int cpu_has_avxvnni(void) {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax >> 4 & 1);
+}
+#endif
 
 static void detect(void) { cpu_known = cpuinfo_initialize(); }
 
@@ -45,6 +61,11 @@ static int supported(const mnv3_kernels *k) {
     return 0;
 #if defined(__x86_64__)
   /* cpuinfo reports an extension only when the OS saves its registers. */
+  if (strcmp(k->isa, "avx512vnni") == 0)
+    return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
+           cpuinfo_has_x86_avx512vnni() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+  if (strcmp(k->isa, "avxvnni") == 0)
+    return cpu_has_avxvnni() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
   if (strcmp(k->isa, "avx512bw") == 0)
     return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx2() &&
            cpuinfo_has_x86_fma3();
@@ -74,7 +95,8 @@ static void choose(void) {
   }
   if (forced && *forced)
     fprintf(stderr, "mnv3: MNV3_ISA=%s is not available on this CPU or build "
-                    "(choose scalar, avx2, avx512bw, neonfma or neondot); using the "
+                    "(choose scalar, avx2, avxvnni, avx512bw, avx512vnni, neonfma or "
+                    "neondot); using the "
                     "reference kernels\n", forced);
   chosen = &mnv3_kernels_scalar;
 }

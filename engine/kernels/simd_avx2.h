@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define VW 8 /* floats per vector */
 #define VBYTES 32 /* bytes per vector */
@@ -57,6 +58,7 @@ static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n)
 /* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */
 typedef __m256i vi;
 static inline vi vload_i(const int *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline void vstore_i(int *p, vi v) { _mm256_storeu_si256((__m256i *)p, v); }
 static inline vi vset1_i(int x) { return _mm256_set1_epi32(x); }
 static inline vi vmin_i(vi a, vi b) { return _mm256_min_epi32(a, b); }
 static inline vi vsub_i(vi a, vi b) { return _mm256_sub_epi32(a, b); }
@@ -65,6 +67,12 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm256_i32gather_epi32((const int *)(const void *)base, offset, 1);
 }
 static inline vf vcvt_f(vi v) { return _mm256_cvtepi32_ps(v); }
+/* n (1..VW) bytes at p, zero-extended to int lanes (the others 0). */
+static inline vi vload_u8_n(const uint8_t *p, int n) {
+  uint64_t bytes = 0;
+  memcpy(&bytes, p, (size_t)n);
+  return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)bytes));
+}
 /* A byte offset within 4-byte words: the word it lies in, and the byte
    shuffle's selector of that byte within its lane (its index in the lane's
    16 bytes; 0x80 clears the lane's other three bytes). */

@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define VW 16 /* floats per vector */
 #define VBYTES 64 /* bytes per vector (byte and word lanes: -mavx512bw) */
@@ -54,6 +55,7 @@ static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 /* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */
 typedef __m512i vi;
 static inline vi vload_i(const int *p) { return _mm512_loadu_si512(p); }
+static inline void vstore_i(int *p, vi v) { _mm512_storeu_si512(p, v); }
 static inline vi vset1_i(int x) { return _mm512_set1_epi32(x); }
 static inline vi vmin_i(vi a, vi b) { return _mm512_min_epi32(a, b); }
 static inline vi vsub_i(vi a, vi b) { return _mm512_sub_epi32(a, b); }
@@ -62,6 +64,14 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm512_i32gather_epi32(offset, (const void *)base, 1);
 }
 static inline vf vcvt_f(vi v) { return _mm512_cvtepi32_ps(v); }
+/* n (1..VW) bytes at p, zero-extended to int lanes (the others 0). */
+static inline vi vload_u8_n(const uint8_t *p, int n) {
+  if (n == VW)
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+  uint8_t bytes[16] = {0};
+  memcpy(bytes, p, (size_t)n);
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)bytes));
+}
 /* A byte offset within 4-byte words: the word it lies in, and the byte
    shuffle's selector of that byte within its lane (its index in the lane's
    16 bytes; 0x80 clears the lane's other three bytes). */

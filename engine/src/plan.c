@@ -121,17 +121,23 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
 
 /* A channel's weights as integers times a step: a quantized TFLite
    model's own integers where its grid holds them within
-   MNV3_QU8_MAX_WEIGHT (a uint8 model's q - zero point reaches 255), else
+   MNV3_QU8_MAX_WEIGHT, spanning no more (a uint8 model's q - zero
+   point), else
    symmetric int8 (step
    max|w| / 127, which gives a TFLite model's per-channel int8 weights back
    unchanged). Returns the step. */
 static float channel_to_integers(const float *w, size_t n, float grid, int16_t *q) {
   const int max_weight = MNV3_QU8_MAX_WEIGHT;
   int on_grid = grid > 0.0f;
+  float lo = 0.0f, hi = 0.0f;
   for (size_t j = 0; j < n && on_grid; j++) {
     const float k = w[j] / grid;
     on_grid = fabsf(k) <= (float)max_weight && fabsf(k - nearbyintf(k)) < 1e-3f;
+    lo = fminf(lo, k);
+    hi = fmaxf(hi, k);
   }
+  /* As a uint8 model's weights: no wider span than 0..255 (kernels.h). */
+  on_grid = on_grid && nearbyintf(hi) - nearbyintf(lo) <= (float)max_weight;
   float step = grid;
   if (!on_grid) {
     float max = 0.0f;

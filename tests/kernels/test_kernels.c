@@ -8,7 +8,8 @@
  * bitwise the same result however the executor splits rows and channels
  * between threads.
  *
- * A table whose float kernels are another's (neondot: neonfma's) is not
+ * A table whose float kernels are another's (neondot: neonfma's;
+ * avx512vnni: avx512bw's; avxvnni: avx2's) is not
  * tested again here.
  *
  *   test_kernels                run everything; prints "N passed, N failed"

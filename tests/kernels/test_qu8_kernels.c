@@ -1,6 +1,6 @@
 /* The 8-bit kernels of every variant this CPU can run against the
  * reference, bitwise: random uint8 inputs and weights (int8, and the
- * -255..255 of released uint8 models) at odd sizes and
+ * q - zero point of released uint8 models) at odd sizes and
  * channel counts, every kernel size, stride, dilation and padding the
  * network uses and more, residual none/uint8/float, uint8 and float
  * outputs, every activation, clamps on and off; then every split of rows
@@ -75,12 +75,20 @@ static void problem_init(problem *p, int counter) {
   p->post_lo = clamped ? -0.25f : -INFINITY;
   p->post_hi = clamped ? 1.5f : INFINITY;
   p->in_zero = (int)(next_random() % 256);
-  /* Symmetric int8 (-127..127), or a released uint8 model's own weights
-     (-255..255), the widest the kernels take. */
-  const int max_weight = (counter / 60) % 2 ? 255 : 127;
+  /* Symmetric int8 (-127..127), or a released uint8 model's own weights,
+     the widest the kernels take (kernels.h): q - zero point, both 0..255,
+     with channels that reach 255 and -255 (zero points 0 and 255). */
+  const int uint8_weights = (counter / 60) % 2;
   p->weight = malloc(sizeof *p->weight * (per_out * p->out_c + 1));
-  for (size_t i = 0; i < per_out * p->out_c; i++)
-    p->weight[i] = (int16_t)((int)(next_random() % (2 * max_weight + 1)) - max_weight);
+  for (int o = 0; o < p->out_c; o++) {
+    const int zero = o % 3 == 0 ? 0 : o % 3 == 1 ? 255 : (int)(next_random() % 256);
+    int16_t *w = p->weight + per_out * o;
+    for (size_t i = 0; i < per_out; i++)
+      w[i] = (int16_t)(uint8_weights ? (int)(next_random() % 256) - zero
+                                     : (int)(next_random() % 255) - 127);
+    if (uint8_weights)
+      w[0] = (int16_t)(zero ? -zero : 255);
+  }
   p->scale = malloc(sizeof(float) * p->out_c);
   p->bias = malloc(sizeof(float) * p->out_c);
   /* Scales that spread the sums over the activations' interesting range. */
@@ -196,7 +204,9 @@ static void test_convolutions(const mnv3_kernels *v) {
       }
     for (int k = 1; k <= 7; k += 2)
       for (int stride = 1; stride <= 2; stride++)
-        for (int dilation = 1; dilation <= 2; dilation++)
+        /* Dilation 10: a 7x7 kernel spans more columns than an AVX-512
+           tile of qu8_dwconv.inc.h holds. */
+        for (int dilation = 1; dilation <= 10; dilation = dilation == 2 ? 10 : dilation + 1)
           for (size_t c = 0; c < sizeof depthwise / sizeof *depthwise; c++) {
             const int same = counter % 2;
             problem p = {DEPTHWISE, sizes[s][0], sizes[s][1], depthwise[c], 0, 0,

@@ -65,10 +65,16 @@ def conv_problem(rng, op, h, w, in_c, out_c, k, stride, dilation, same, act, res
     out_w, pad_left = output_size(w, k, stride, dilation, same)
     per_out = (1 if depthwise else in_c) * k * k
     x = rng.integers(0, 256, (h, w, in_c), dtype=np.uint8)
-    # Symmetric int8, or a released uint8 model's own weights (-255..255).
-    wmax = 255 if rng.integers(2) else 127
-    weight = rng.integers(-wmax, wmax + 1, (out_c, 1 if depthwise else in_c, k, k),
-                          dtype=np.int16)
+    # Symmetric int8, or a released uint8 model's own weights: q - zero
+    # point, both 0..255 (kernels.h), with channels that reach 255 and -255.
+    shape = (out_c, 1 if depthwise else in_c, k, k)
+    if rng.integers(2):
+        zero = rng.integers(0, 256, out_c)
+        zero[0::3], zero[1::3] = 0, 255
+        weight = (rng.integers(0, 256, shape) - zero[:, None, None, None]).astype(np.int16)
+        weight[:, 0, 0, 0] = np.where(zero == 0, 255, -zero)
+    else:
+        weight = rng.integers(-127, 128, shape, dtype=np.int16)
     pre, post = CLAMPS[rng.integers(3)], CLAMPS[rng.integers(3)]
     if ties:
         # Powers of two everywhere: v * out_inv_scale lands on .5 often.

@@ -58,7 +58,7 @@ def main():
         return subprocess.run([sys.argv[1], option], check=True, capture_output=True,
                               text=True).stdout.split()
 
-    # A table with another's float kernels (neondot) would repeat its float
+    # A table with another's float kernels (neondot, avxvnni, avx512vnni) would repeat its float
     # runs; its 8-bit kernels are its own.
     float_isas, int8_isas = isas("--list-float"), isas("--list")
     passed = failed = 0

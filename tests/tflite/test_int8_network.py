@@ -17,7 +17,7 @@ import qu8_network
 import tflite_ref
 import tflite_testutil as tu
 
-ISAS = ["scalar", "avx2", "avx512bw", "neonfma", "neondot"]
+ISAS = ["scalar", "avx2", "avxvnni", "avx512bw", "avx512vnni", "neonfma", "neondot"]
 
 
 def same_bits(want, got):

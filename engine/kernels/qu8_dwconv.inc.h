@@ -1,0 +1,164 @@
+/* Template: 8-bit depthwise convolution, any kernel up to 11x11, stride and
+ * dilation, for one ISA; include after one simd_<isa>.h.
+ *
+ * It sums in float, and exactly: x - z and w are integers of at most 9 bits,
+ * so every product is below 2^16 and every partial sum of up to 121 taps
+ * below 2^23, all exact in float32 (24-bit significand); the sum is then
+ * the reference's int32 accumulator converted to float, to the bit. That
+ * turns each tap into one FMA, as in the float kernel, once the input is in
+ * float: rows of a tile of output columns are converted once into a
+ * scratch (x - z, and 0 outside the input, which is how the reference
+ * skips those taps) and every tap of every pixel of the tile reads them
+ * from there.
+ *
+ * Packed: scale[cp], bias[cp], then per vector of VW channels, per tap, VW
+ * weights as floats (zero past out_c). */
+#include "qu8_epilogue_vec.h"
+
+#include <limits.h>
+
+#define MAX_KERNEL 11
+/* Bytes of converted input per tile (on the stack). */
+#define SCRATCH_BYTES 24576
+#define SCRATCH_VECTORS (SCRATCH_BYTES / (int)sizeof(vf))
+/* Output pixels whose taps go at once: independent FMA chains. */
+#define DW_PIXELS 4
+
+static size_t dw_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+static size_t dw_packed_size(int out_c, int in_c, int kernel) {
+  (void)in_c;
+  const size_t cp = dw_round_up((size_t)out_c, VW);
+  return sizeof(float) * cp * (2 + (size_t)kernel * kernel);
+}
+
+static void dw_pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
+                    int out_c, int in_c, int kernel, void *dst) {
+  (void)in_zero; /* subtracted from every input as it is converted */
+  const size_t cp = dw_round_up((size_t)out_c, VW);
+  const int taps = kernel * kernel;
+  memset(dst, 0, dw_packed_size(out_c, in_c, kernel));
+  float *s = dst, *b = s + cp, *w = b + cp;
+  memcpy(s, scale, (size_t)out_c * sizeof *s);
+  memcpy(b, bias, (size_t)out_c * sizeof *b);
+  for (int c = 0; c < out_c; c++)
+    for (int t = 0; t < taps; t++)
+      w[((size_t)(c / VW) * taps + t) * VW + c % VW] = (float)weight[(size_t)c * taps + t];
+}
+
+/* How a tile maps scratch rows and columns to the input's: dense tiles
+   convert every input column they span (taps of neighbouring pixels share
+   them) and keep every input row they span, in a ring, for the output rows
+   after (so each input element is converted about once); a dilation too
+   wide for the scratch takes one pixel at a time, only its kernel's
+   columns and rows, converted again for each output row. */
+typedef struct dw_tiling {
+  int pixels;     /* output pixels per tile */
+  int rows;       /* scratch rows: a ring of input rows, or one per kernel row */
+  int ring;
+  int columns;    /* scratch columns per row */
+  int in_step;    /* input columns per scratch column */
+  int tap_step;   /* scratch columns between a pixel's taps */
+  int pixel_step; /* scratch columns between neighbouring pixels */
+} dw_tiling;
+
+static dw_tiling dw_tiling_of(const mnv3_qconv_args *a) {
+  const int K = a->kernel, span = (K - 1) * a->dilation + 1;
+  const int ring = SCRATCH_VECTORS / span >= span;
+  const int rows = ring ? span : K, columns = SCRATCH_VECTORS / rows;
+  if (span <= columns)
+    return (dw_tiling){(columns - span) / a->stride + 1, rows, ring, columns, 1, a->dilation,
+                       a->stride};
+  return (dw_tiling){1, rows, ring, columns, a->dilation, 1, 0};
+}
+
+/* VW channels of one input pixel (n of them real; the others read as long
+   as they lie in the input, and are multiplied by zero weights) minus the
+   zero point, as floats. */
+static inline vf dw_load(const uint8_t *p, int n, int whole, vf zero) {
+  return vsub(vcvt_f(vload_u8_n(p, whole ? VW : n)), zero);
+}
+
+/* np (1..DW_PIXELS) output pixels, whose first tap column is col0 in the
+   scratch. */
+static inline __attribute__((always_inline)) void
+dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col0,
+          const dw_tiling *t, const float *w, const float *scale, const float *bias,
+          size_t index, int n, const vepilogue *e) {
+  const int K = a->kernel;
+  vf acc[DW_PIXELS];
+#pragma GCC unroll 4
+  for (int j = 0; j < np; j++)
+    acc[j] = vzero();
+  for (int ky = 0; ky < K; ky++) {
+    const vf *row = rows[ky] + col0;
+    for (int kx = 0; kx < K; kx++) {
+      const vf wt = vload(w + (size_t)(ky * K + kx) * VW);
+#pragma GCC unroll 4
+      for (int j = 0; j < np; j++)
+        acc[j] = vfma(row[j * t->pixel_step + kx * t->tap_step], wt, acc[j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < np; j++)
+    q_store(a, acc[j], scale, bias, index + (size_t)j * a->out_c, n, e);
+}
+
+static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
+  const int C = a->out_c, K = a->kernel, taps = K * K;
+  const size_t cp = dw_round_up((size_t)C, VW);
+  const float *scale = a->packed, *bias = scale + cp, *weights = bias + cp;
+  const size_t input_bytes = (size_t)a->in_h * a->in_w * C;
+  const vf zero = vset1((float)a->in_zero);
+  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const dw_tiling t = dw_tiling_of(a);
+  vf scratch[SCRATCH_VECTORS];
+  int held[MAX_KERNEL * MAX_KERNEL]; /* the input row in each scratch row */
+  const vf *rows[MAX_KERNEL];
+  for (int c = a->oc_begin; c < a->oc_end; c += VW) {
+    const int n = C - c < VW ? C - c : VW;
+    const float *w = weights + (size_t)(c / VW) * taps * VW;
+    for (int x0 = 0; x0 < a->out_w; x0 += t.pixels) {
+      const int np = a->out_w - x0 < t.pixels ? a->out_w - x0 : t.pixels;
+      const int used = t.pixel_step ? (np - 1) * t.pixel_step + (K - 1) * t.tap_step + 1 : K;
+      const int ix0 = x0 * a->stride - a->pad_left;
+      for (int r = 0; r < t.rows; r++)
+        held[r] = INT_MIN;
+      for (int oy = row_begin; oy < row_end; oy++) {
+        for (int ky = 0; ky < K; ky++) {
+          const int iy = oy * a->stride - a->pad_top + ky * a->dilation;
+          const int slot = t.ring ? (iy % t.rows + t.rows) % t.rows : ky;
+          vf *row = scratch + (size_t)slot * t.columns;
+          rows[ky] = row;
+          if (t.ring && held[slot] == iy)
+            continue;
+          held[slot] = iy;
+          for (int col = 0; col < used; col++) {
+            const int ix = ix0 + col * t.in_step;
+            if (iy < 0 || iy >= a->in_h || ix < 0 || ix >= a->in_w) {
+              row[col] = vzero();
+              continue;
+            }
+            const size_t at = ((size_t)iy * a->in_w + ix) * C + c;
+            row[col] = dw_load(a->input + at, n, at + VW <= input_bytes, zero);
+          }
+        }
+        const size_t index = ((size_t)oy * a->out_w + x0) * C + c;
+        int j = 0;
+        for (; j + DW_PIXELS <= np; j += DW_PIXELS)
+          dw_pixels(DW_PIXELS, a, rows, j * t.pixel_step, &t, w, scale + c, bias + c,
+                    index + (size_t)j * C, n, &e);
+        for (; j < np; j++)
+          dw_pixels(1, a, rows, j * t.pixel_step, &t, w, scale + c, bias + c,
+                    index + (size_t)j * C, n, &e);
+      }
+    }
+  }
+}
+
+const mnv3_qconv_kernel ISA_SUFFIX(mnv3_qu8_dwconv) = {.name = "qu8_dwconv__" ISA_STR,
+                                                      .packed_size = dw_packed_size,
+                                                      .pack = dw_pack,
+                                                      .run = dw_run,
+                                                      .channel_block = VW,
+                                                      .max_kernel = MAX_KERNEL};
