@@ -21,6 +21,8 @@
 /* Bytes of converted input per tile (on the stack). */
 #define SCRATCH_BYTES 24576
 #define SCRATCH_VECTORS (SCRATCH_BYTES / (int)sizeof(vf))
+/* Bytes of input rows that make one band (see dw_run). */
+#define DW_L2_INPUT (256 * 1024)
 /* Output pixels whose taps go at once: independent FMA chains. */
 #define DW_PIXELS 4
 
@@ -104,37 +106,38 @@ dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col
     q_store(a, acc[j], scale, bias, index + (size_t)j * a->out_c, n, e);
 }
 
-static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
+/* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */
+static void dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t,
+                    const vepilogue *e) {
   const int C = a->out_c, K = a->kernel, taps = K * K;
   const size_t cp = dw_round_up((size_t)C, VW);
   const float *scale = a->packed, *bias = scale + cp, *weights = bias + cp;
   const size_t input_bytes = (size_t)a->in_h * a->in_w * C;
   const vf zero = vset1((float)a->in_zero);
-  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
-  const dw_tiling t = dw_tiling_of(a);
   vf scratch[SCRATCH_VECTORS];
   int held[MAX_KERNEL * MAX_KERNEL]; /* the input row in each scratch row */
   const vf *rows[MAX_KERNEL];
   for (int c = a->oc_begin; c < a->oc_end; c += VW) {
     const int n = C - c < VW ? C - c : VW;
     const float *w = weights + (size_t)(c / VW) * taps * VW;
-    for (int x0 = 0; x0 < a->out_w; x0 += t.pixels) {
-      const int np = a->out_w - x0 < t.pixels ? a->out_w - x0 : t.pixels;
-      const int used = t.pixel_step ? (np - 1) * t.pixel_step + (K - 1) * t.tap_step + 1 : K;
+    for (int x0 = 0; x0 < a->out_w; x0 += t->pixels) {
+      const int np = a->out_w - x0 < t->pixels ? a->out_w - x0 : t->pixels;
+      const int used =
+          t->pixel_step ? (np - 1) * t->pixel_step + (K - 1) * t->tap_step + 1 : K;
       const int ix0 = x0 * a->stride - a->pad_left;
-      for (int r = 0; r < t.rows; r++)
+      for (int r = 0; r < t->rows; r++)
         held[r] = INT_MIN;
       for (int oy = row_begin; oy < row_end; oy++) {
         for (int ky = 0; ky < K; ky++) {
           const int iy = oy * a->stride - a->pad_top + ky * a->dilation;
-          const int slot = t.ring ? (iy % t.rows + t.rows) % t.rows : ky;
-          vf *row = scratch + (size_t)slot * t.columns;
+          const int slot = t->ring ? (iy % t->rows + t->rows) % t->rows : ky;
+          vf *row = scratch + (size_t)slot * t->columns;
           rows[ky] = row;
-          if (t.ring && held[slot] == iy)
+          if (t->ring && held[slot] == iy)
             continue;
           held[slot] = iy;
           for (int col = 0; col < used; col++) {
-            const int ix = ix0 + col * t.in_step;
+            const int ix = ix0 + col * t->in_step;
             if (iy < 0 || iy >= a->in_h || ix < 0 || ix >= a->in_w) {
               row[col] = vzero();
               continue;
@@ -146,14 +149,27 @@ static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
         const size_t index = ((size_t)oy * a->out_w + x0) * C + c;
         int j = 0;
         for (; j + DW_PIXELS <= np; j += DW_PIXELS)
-          dw_pixels(DW_PIXELS, a, rows, j * t.pixel_step, &t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, &e);
+          dw_pixels(DW_PIXELS, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
+                    index + (size_t)j * C, n, e);
         for (; j < np; j++)
-          dw_pixels(1, a, rows, j * t.pixel_step, &t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, &e);
+          dw_pixels(1, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
+                    index + (size_t)j * C, n, e);
       }
     }
   }
+}
+
+static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
+  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const dw_tiling t = dw_tiling_of(a);
+  /* Bands of output rows whose input rows stay in L2 while each vector of
+     channels passes over them: a pixel's channels share cache lines, so
+     every vector of them would otherwise read the input from memory. */
+  const size_t span = (size_t)(a->kernel - 1) * a->dilation + 1;
+  const size_t fit = DW_L2_INPUT / ((size_t)a->in_w * a->out_c);
+  const int band = fit > span ? (int)((fit - span) / (size_t)a->stride) + 1 : 1;
+  for (int b0 = row_begin; b0 < row_end; b0 += band)
+    dw_rows(a, b0, row_end - b0 < band ? row_end : b0 + band, &t, &e);
 }
 
 const mnv3_qconv_kernel ISA_SUFFIX(mnv3_qu8_dwconv) = {.name = "qu8_dwconv__" ISA_STR,
