@@ -94,10 +94,10 @@ static void qdot_pack(const int16_t *weight, const float *scale, const float *bi
 static void qdot_finish(const mnv3_qconv_args *a, int32_t sums[][NR], int mr, int nv,
                         const float *scale, const float *bias, size_t p, int n0, int last_n,
                         const vepilogue *e) {
-  for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nv; j++)
-      q_store(a, vcvt_f(vload_i(sums[i] + j * VW)), scale + j * VW, bias + j * VW,
-              (p + i) * a->out_c + n0 + j * VW, j == nv - 1 ? last_n : VW, e);
+  Q_BY_ACTIVATION(e, for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++) q_store(
+                        a, vcvt_f(vload_i(sums[i] + j * VW)), scale + j * VW,
+                        bias + j * VW, (p + i) * a->out_c + n0 + j * VW,
+                        j == nv - 1 ? last_n : VW, e, act))
 }
 
 /* A pixel's 4 input bytes; n < 4 of them at the end of a pixel (the rest

@@ -86,7 +86,7 @@ static inline vf dw_load(const uint8_t *p, int n, int whole, vf zero) {
 static inline __attribute__((always_inline)) void
 dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col0,
           const dw_tiling *t, const float *w, const float *scale, const float *bias,
-          size_t index, int n, const vepilogue *e) {
+          size_t index, int n, const vepilogue *e, const mnv3_act act) {
   const int K = a->kernel;
   vf acc[DW_PIXELS];
 #pragma GCC unroll 4
@@ -103,12 +103,13 @@ dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col
   }
 #pragma GCC unroll 4
   for (int j = 0; j < np; j++)
-    q_store(a, acc[j], scale, bias, index + (size_t)j * a->out_c, n, e);
+    q_store(a, acc[j], scale, bias, index + (size_t)j * a->out_c, n, e, act);
 }
 
 /* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */
-static void dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t,
-                    const vepilogue *e) {
+static inline __attribute__((always_inline)) void
+dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t,
+        const vepilogue *e, const mnv3_act act) {
   const int C = a->out_c, K = a->kernel, taps = K * K;
   const size_t cp = dw_round_up((size_t)C, VW);
   const float *scale = a->packed, *bias = scale + cp, *weights = bias + cp;
@@ -150,10 +151,10 @@ static void dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const 
         int j = 0;
         for (; j + DW_PIXELS <= np; j += DW_PIXELS)
           dw_pixels(DW_PIXELS, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, e);
+                    index + (size_t)j * C, n, e, act);
         for (; j < np; j++)
           dw_pixels(1, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, e);
+                    index + (size_t)j * C, n, e, act);
       }
     }
   }
@@ -168,8 +169,10 @@ static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const size_t span = (size_t)(a->kernel - 1) * a->dilation + 1;
   const size_t fit = DW_L2_INPUT / ((size_t)a->in_w * a->out_c);
   const int band = fit > span ? (int)((fit - span) / (size_t)a->stride) + 1 : 1;
-  for (int b0 = row_begin; b0 < row_end; b0 += band)
-    dw_rows(a, b0, row_end - b0 < band ? row_end : b0 + band, &t, &e);
+  for (int b0 = row_begin; b0 < row_end; b0 += band) {
+    const int b1 = row_end - b0 < band ? row_end : b0 + band;
+    Q_BY_ACTIVATION(&e, dw_rows(a, b0, b1, &t, &e, act))
+  }
 }
 
 const mnv3_qconv_kernel ISA_SUFFIX(mnv3_qu8_dwconv) = {.name = "qu8_dwconv__" ISA_STR,

@@ -9,10 +9,11 @@
 
 /* n (1..VW) output channels of output element `index` (its first channel)
    from sum, the int32 accumulators as floats (exact); scale and bias are
-   read as whole vectors (packings pad them). */
+   read as whole vectors (packings pad them). act is e->act, as a constant
+   where the caller can make it one (Q_BY_ACTIVATION). */
 static inline __attribute__((always_inline)) void
 q_store(const mnv3_qconv_args *a, vf sum, const float *scale, const float *bias,
-        size_t index, int n, const vepilogue *e) {
+        size_t index, int n, const vepilogue *e, const mnv3_act act) {
   vf v = vadd(vmul(sum, vload(scale)), vload(bias));
   v = vpre_clamp(v, e);
   if (a->residual) {
@@ -21,7 +22,7 @@ q_store(const mnv3_qconv_args *a, vf sum, const float *scale, const float *bias,
   } else if (a->residual_f32) {
     v = vadd(v, n == VW ? vload(a->residual_f32 + index) : vload_n(a->residual_f32 + index, n));
   }
-  v = vactivate(v, e);
+  v = vactivate_as(v, e, act);
   if (a->output_f32) {
     if (n == VW)
       vstore(a->output_f32 + index, v);
@@ -31,5 +32,28 @@ q_store(const mnv3_qconv_args *a, vf sum, const float *scale, const float *bias,
     vstore_u8(a->output + index, v, a->out_inv_scale, a->out_zero, n);
   }
 }
+
+/* Runs STATEMENT, which names `act`, with act a constant for the common
+   activations: their loops then have no call (the sigmoid's) to lose
+   their registers to. */
+#define Q_BY_ACTIVATION(e, STATEMENT)                                          \
+  switch ((e)->act) {                                                          \
+  case MNV3_ACT_NONE: {                                                        \
+    const mnv3_act act = MNV3_ACT_NONE;                                        \
+    STATEMENT;                                                                 \
+  } break;                                                                     \
+  case MNV3_ACT_RELU: {                                                        \
+    const mnv3_act act = MNV3_ACT_RELU;                                        \
+    STATEMENT;                                                                 \
+  } break;                                                                     \
+  case MNV3_ACT_HSWISH: {                                                      \
+    const mnv3_act act = MNV3_ACT_HSWISH;                                      \
+    STATEMENT;                                                                 \
+  } break;                                                                     \
+  default: {                                                                   \
+    const mnv3_act act = (e)->act;                                             \
+    STATEMENT;                                                                 \
+  } break;                                                                     \
+  }
 
 #endif

@@ -42,12 +42,15 @@ static inline vf vpre_clamp(vf v, const vepilogue *e) {
   return e->pre_clamp ? vmin(vmax(v, e->vpre_lo), e->vpre_hi) : v;
 }
 
-/* The activation and the post clamp, after the residual. */
-static inline vf vactivate(vf v, const vepilogue *e) {
+/* The activation act (e->act, or that known where this is inlined: a
+   loop without the sigmoid's call keeps its constants in registers) and
+   the post clamp, after the residual. */
+static inline __attribute__((always_inline)) vf vactivate_as(vf v, const vepilogue *e,
+                                                              const mnv3_act act) {
   const vf zero = vzero(), three = vset1(3.0f), six = vset1(6.0f);
-  if (e->act == MNV3_ACT_SIGMOID)
+  if (act == MNV3_ACT_SIGMOID)
     return vsigmoid_lanes(v, e);
-  switch (e->act) {
+  switch (act) {
   case MNV3_ACT_NONE:
   case MNV3_ACT_SIGMOID:
     break;
@@ -63,5 +66,7 @@ static inline vf vactivate(vf v, const vepilogue *e) {
   }
   return e->post_clamp ? vmin(vmax(v, e->vpost_lo), e->vpost_hi) : v;
 }
+
+static inline vf vactivate(vf v, const vepilogue *e) { return vactivate_as(v, e, e->act); }
 
 #endif
