@@ -137,15 +137,22 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
           if (t->ring && held[slot] == iy)
             continue;
           held[slot] = iy;
-          for (int col = 0; col < used; col++) {
-            const int ix = ix0 + col * t->in_step;
-            if (iy < 0 || iy >= a->in_h || ix < 0 || ix >= a->in_w) {
-              row[col] = vzero();
-              continue;
-            }
-            const size_t at = ((size_t)iy * a->in_w + ix) * C + c;
-            row[col] = dw_load(a->input + at, n, at + VW <= input_bytes, zero);
+          /* Columns [lo, hi) lie in the input; the others are padding. */
+          int lo = 0, hi = 0;
+          if (iy >= 0 && iy < a->in_h) {
+            lo = ix0 < 0 ? (-ix0 + t->in_step - 1) / t->in_step : 0;
+            hi = (a->in_w - ix0 + t->in_step - 1) / t->in_step;
+            hi = hi < 0 ? 0 : hi < used ? hi : used;
+            lo = lo < hi ? lo : hi;
           }
+          for (int col = 0; col < lo; col++)
+            row[col] = vzero();
+          const size_t step = (size_t)t->in_step * C;
+          size_t at = ((size_t)iy * a->in_w + (size_t)(ix0 + lo * t->in_step)) * C + c;
+          for (int col = lo; col < hi; col++, at += step)
+            row[col] = dw_load(a->input + at, n, at + VW <= input_bytes, zero);
+          for (int col = hi; col < used; col++)
+            row[col] = vzero();
         }
         const size_t index = ((size_t)oy * a->out_w + x0) * C + c;
         int j = 0;
