@@ -266,15 +266,17 @@ typedef struct mnv3_kernels {
 extern const mnv3_kernels mnv3_kernels_scalar;
 /* SIMD variants (defined only where the build has them), named for what
  * they require: avx2 (with FMA3, which every AVX2 CPU has), avx512bw
- * (AVX-512 F and BW), neonfma (AArch64 NEON with FMA), neondot (with the
- * ARMv8.2 dot product too: neonfma's float kernels, its own 8-bit 1x1;
- * declared in kernels_isa.h). */
+ * (AVX-512 F and BW), neonfma (AArch64 NEON with FMA); and three that add
+ * a dot product to one of those for their own 8-bit 1x1 convolution and
+ * take its other kernels (declared in kernels_isa.h): avxvnni (AVX-VNNI,
+ * with avx2's), avx512vnni (AVX512-VNNI, with avx512bw's), neondot (the
+ * ARMv8.2 dot product, with neonfma's). */
 extern const mnv3_kernels mnv3_kernels_avx2;
 extern const mnv3_kernels mnv3_kernels_avx512bw;
 extern const mnv3_kernels mnv3_kernels_neonfma;
 
 /* The kernels for this process: chosen once from the CPU, or forced with
- * MNV3_ISA=scalar|avx2|avx512bw|neonfma|neondot. */
+ * MNV3_ISA=scalar|avx2|avxvnni|avx512bw|avx512vnni|neonfma|neondot. */
 const mnv3_kernels *mnv3_kernels_get(void);
 /* Every variant this CPU can run, reference first (tests, benchmarks). */
 int mnv3_kernels_available(const mnv3_kernels **list, int max);
