@@ -61,21 +61,26 @@ void mnv3_qu8_vmulc__avx2(const uint8_t *in, const mnv3_qu8_gate *gate, int pixe
   .qpointwise = &mnv3_qu8_conv1x1__avx2, .qdepthwise = &mnv3_qu8_dwconv__avx2, \
   .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
 #define MNV3_QU8_KERNELS_avx2 MNV3_QU8_KERNELS_AVX2
-/* AVX-512: its own depthwise convolution, AVX2's other 8-bit kernels. */
+/* AVX-512: its own depthwise convolution, pooling and gating; AVX2's 1x1. */
 extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx512bw;
+void mnv3_qu8_gavgpool__avx512bw(const uint8_t *in, int pixels, int channels, int c_begin,
+                                 int c_end, uint8_t *out, int in_zero, float multiplier,
+                                 const mnv3_qu8_requant *rq);
+void mnv3_qu8_vmulc__avx512bw(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
+                              int channels, uint8_t *out, const mnv3_qu8_requant *rq);
 #define MNV3_QU8_KERNELS_avx512bw                                              \
   .qpointwise = &mnv3_qu8_conv1x1__avx2, .qdepthwise = &mnv3_qu8_dwconv__avx512bw, \
-  .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,
-/* x86 with VNNI (vpdpbusd): avx512vnni (AVX-512 F, BW and VNNI; the float
-   kernels of avx512bw) and avxvnni (AVX-VNNI, the VEX form on 256 bits;
-   the float kernels of avx2) have their own 1x1 convolution, where nearly
-   all the products are, and AVX2's other 8-bit kernels. */
+  .qgavgpool = mnv3_qu8_gavgpool__avx512bw, .qvmulc = mnv3_qu8_vmulc__avx512bw,
+/* x86 with VNNI (vpdpbusd): avx512vnni (AVX-512 F, BW and VNNI) and
+   avxvnni (AVX-VNNI, the VEX form on 256 bits) have their own 1x1
+   convolution, where nearly all the products are, and the other kernels
+   of avx512bw and avx2. */
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avx512vnni;
 extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__avxvnni;
 #define MNV3_QU8_KERNELS_avx512vnni                                            \
   .qpointwise = &mnv3_qu8_conv1x1__avx512vnni,                                 \
-  .qdepthwise = &mnv3_qu8_dwconv__avx512bw, .qgavgpool = mnv3_qu8_gavgpool__avx2, \
-  .qvmulc = mnv3_qu8_vmulc__avx2,
+  .qdepthwise = &mnv3_qu8_dwconv__avx512bw, .qgavgpool = mnv3_qu8_gavgpool__avx512bw, \
+  .qvmulc = mnv3_qu8_vmulc__avx512bw,
 #define MNV3_QU8_KERNELS_avxvnni                                               \
   .qpointwise = &mnv3_qu8_conv1x1__avxvnni, .qdepthwise = &mnv3_qu8_dwconv__avx2, \
   .qgavgpool = mnv3_qu8_gavgpool__avx2, .qvmulc = mnv3_qu8_vmulc__avx2,

@@ -62,6 +62,7 @@ static inline void vstore_i(int *p, vi v) { _mm256_storeu_si256((__m256i *)p, v)
 static inline vi vset1_i(int x) { return _mm256_set1_epi32(x); }
 static inline vi vmin_i(vi a, vi b) { return _mm256_min_epi32(a, b); }
 static inline vi vsub_i(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+static inline vi vadd_i(vi a, vi b) { return _mm256_add_epi32(a, b); }
 /* The 4 bytes at base + offset, little endian, per lane. */
 static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm256_i32gather_epi32((const int *)(const void *)base, offset, 1);

@@ -59,6 +59,7 @@ static inline void vstore_i(int *p, vi v) { _mm512_storeu_si512(p, v); }
 static inline vi vset1_i(int x) { return _mm512_set1_epi32(x); }
 static inline vi vmin_i(vi a, vi b) { return _mm512_min_epi32(a, b); }
 static inline vi vsub_i(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+static inline vi vadd_i(vi a, vi b) { return _mm512_add_epi32(a, b); }
 /* The 4 bytes at base + offset, little endian, per lane. */
 static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   return _mm512_i32gather_epi32(offset, (const void *)base, 1);

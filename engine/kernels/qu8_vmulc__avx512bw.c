@@ -1,0 +1,4 @@
+/* Squeeze-and-excitation gating of uint8 tensors for avx512bw. */
+#include "kernels_isa.h"
+#include "simd_avx512bw.h"
+#include "qu8_vmulc.inc.h"
