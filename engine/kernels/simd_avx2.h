@@ -70,6 +70,8 @@ static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
 static inline vf vcvt_f(vi v) { return _mm256_cvtepi32_ps(v); }
 /* n (1..VW) bytes at p, zero-extended to int lanes (the others 0). */
 static inline vi vload_u8_n(const uint8_t *p, int n) {
+  if (n == VW)
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
   uint64_t bytes = 0;
   memcpy(&bytes, p, (size_t)n);
   return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)bytes));
