@@ -9,7 +9,8 @@
  * block of 8 output channels, per step of 16 input channels, 8 vectors of
  * 16 int16 weights (one per channel; zero past in_c and out_c). */
 #include "kernels_isa.h"
-#include "qu8_epilogue_avx2.h"
+#include "simd_avx2.h"
+#include "qu8_epilogue_vec.h"
 
 #define OC_BLOCK 8
 #define K_STEP 16
@@ -55,6 +56,24 @@ static inline __m256i reduce8(const __m256i acc[8]) {
                           _mm256_permute2x128_si256(h0123, h4567, 0x31));
 }
 
+static inline __attribute__((always_inline)) void
+finish_blocks(const mnv3_qconv_args *a, const int32_t *sums, int b0, int b1, const float *scale,
+              const float *bias, size_t p, const vepilogue *e, const mnv3_act act) {
+  for (int blk = b0; blk < b1; blk++) {
+    const int oc = blk * OC_BLOCK, n = a->out_c - oc < OC_BLOCK ? a->out_c - oc : OC_BLOCK;
+    q_store(a, vcvt_f(vload_i(sums + (blk - b0) * OC_BLOCK)), scale + oc, bias + oc,
+            p * a->out_c + oc, n, e, act);
+  }
+}
+
+/* The epilogue of one pixel's blocks [b0, b1), out of line: its registers
+   would crowd the accumulators'. */
+static void finish_pixel(const mnv3_qconv_args *a, const int32_t *sums, int b0, int b1,
+                         const float *scale, const float *bias, size_t p,
+                         const vepilogue *e) {
+  Q_BY_ACTIVATION(e, finish_blocks(a, sums, b0, b1, scale, bias, p, e, act))
+}
+
 static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const int in_c = a->in_c, out_c = a->out_c;
   const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
@@ -65,9 +84,10 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const int16_t *weights = (const int16_t *)(corr + ocp);
   const size_t block_bytes = 2 * OC_BLOCK * kp;
   const int chunk = CHUNK_BYTES / block_bytes > 1 ? (int)(CHUNK_BYTES / block_bytes) : 1;
-  const vepilogue e = q_epilogue(a);
+  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
   const size_t p_begin = (size_t)row_begin * a->out_w, p_end = (size_t)row_end * a->out_w;
   const int b_begin = a->oc_begin / OC_BLOCK, b_end = (a->oc_end + OC_BLOCK - 1) / OC_BLOCK;
+  int32_t sums[CHUNK_BYTES / (2 * OC_BLOCK * K_STEP) * OC_BLOCK];
   for (int b0 = b_begin; b0 < b_end; b0 += chunk) {
     const int b1 = b0 + chunk < b_end ? b0 + chunk : b_end;
     for (size_t p = p_begin; p < p_end; p++) {
@@ -97,11 +117,10 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
                 acc[n], _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(ws + n * K_STEP))));
         }
         const int oc = blk * OC_BLOCK;
-        const __m256i sum = _mm256_add_epi32(reduce8(acc),
-                                             _mm256_loadu_si256((const __m256i *)(corr + oc)));
-        const int n = out_c - oc < OC_BLOCK ? out_c - oc : OC_BLOCK;
-        q_finish8(a, sum, scale + oc, bias + oc, p * out_c + oc, n, &e);
+        vstore_i(sums + (blk - b0) * OC_BLOCK,
+                 _mm256_add_epi32(reduce8(acc), _mm256_loadu_si256((const __m256i *)(corr + oc))));
       }
+      finish_pixel(a, sums, b0, b1, scale, bias, p, &e);
     }
   }
 }
