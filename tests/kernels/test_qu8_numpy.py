@@ -66,13 +66,16 @@ def conv_problem(rng, op, h, w, in_c, out_c, k, stride, dilation, same, act, res
     per_out = (1 if depthwise else in_c) * k * k
     x = rng.integers(0, 256, (h, w, in_c), dtype=np.uint8)
     # Symmetric int8, or a released uint8 model's own weights: q - zero
-    # point, both 0..255 (kernels.h), with channels that reach 255 and -255.
+    # point, both 0..255 (kernels.h), with channels that reach 255 and -255,
+    # and every other 32 within -127..128 (VNNI panels of one int8 plane).
     shape = (out_c, 1 if depthwise else in_c, k, k)
     if rng.integers(2):
         zero = rng.integers(0, 256, out_c)
         zero[0::3], zero[1::3] = 0, 255
+        narrow = (np.arange(out_c) // 32) % 2 == 1
+        zero[narrow] = 127
         weight = (rng.integers(0, 256, shape) - zero[:, None, None, None]).astype(np.int16)
-        weight[:, 0, 0, 0] = np.where(zero == 0, 255, -zero)
+        weight[:, 0, 0, 0] = np.where(narrow, 128, np.where(zero == 0, 255, -zero))
     else:
         weight = rng.integers(-127, 128, shape, dtype=np.int16)
     pre, post = CLAMPS[rng.integers(3)], CLAMPS[rng.integers(3)]
