@@ -152,10 +152,10 @@ int mnv3_u8_count_changes__scalar(const uint8_t *p, int n);
  * Activations are uint8 per tensor, real = (q - zero) * scale; weights are
  * integers per output channel, real = w * scale: -127..127 for float models
  * (symmetric int8), up to -255..255 where a released uint8 model's own
- * weights (q - its zero point) are kept exactly, and so no channel's span
- * wider than 255 (max - min <= 255: VNNI kernels split such weights into
- * two int8 planes). A convolution sums (x - in_zero) * w over
- * its taps in int32 (a tap outside the input adds nothing, as if it held the
+ * weights (q - its zero point) are kept exactly; a channel's weights then
+ * span at most 255 values (max - min <= 255), which lets the VNNI kernels
+ * hold those beyond int8 in two int8 planes. A convolution sums
+ * (x - in_zero) * w over its taps in int32 (a tap outside the input adds nothing, as if it held the
  * zero point), then runs the float epilogue of the float kernels on
  * acc * scale[oc] + bias[oc] (a multiply then an add, never fused), and
  * quantizes: q = clamp(rint(v * out_inv_scale) + out_zero, 0, 255), the
@@ -194,8 +194,9 @@ typedef size_t (*mnv3_qpacked_size_fn)(int out_c, int in_c, int kernel);
 #define MNV3_QU8_MAX_WEIGHT 255
 
 /* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <=
-   MNV3_QU8_MAX_WEIGHT and max - min <= MNV3_QU8_MAX_WEIGHT per channel), the per-channel scale (input scale times weight
-   scale) and float bias for a layer whose input has zero point in_zero. */
+   MNV3_QU8_MAX_WEIGHT and, per channel, max - min <= MNV3_QU8_MAX_WEIGHT),
+   the per-channel scale (input scale times weight scale) and float bias
+   for a layer whose input has zero point in_zero. */
 typedef void (*mnv3_qpack_fn)(const int16_t *weight, const float *scale, const float *bias,
                               int in_zero, int out_c, int in_c, int kernel, void *dst);
 

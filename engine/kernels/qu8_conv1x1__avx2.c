@@ -5,9 +5,8 @@
  * folded into a per-channel correction at packing: sum (x - z) w =
  * sum x w - z sum w.
  *
- * Packed: scale[ocp], bias[ocp] (float), correction[ocp] (int32), then per
- * block of 8 output channels, per step of 16 input channels, 8 vectors of
- * 16 int16 weights (one per channel; zero past in_c and out_c). */
+ * Packed as qu8_conv1x1_pack.inc.h says; a block's weights: per step of
+ * 16 input channels, 8 vectors of 16 int16 weights (one per channel). */
 #include "kernels_isa.h"
 #include "simd_avx2.h"
 #include "qu8_epilogue_vec.h"
@@ -18,34 +17,10 @@
    from L1. */
 #define CHUNK_BYTES 16384
 
-static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
-
-static size_t packed_size(int out_c, int in_c, int kernel) {
-  (void)kernel;
-  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
-  return 12 * ocp + 2 * ocp * kp;
-}
-
-static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
-                 int out_c, int in_c, int kernel, void *dst) {
-  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
-  memset(dst, 0, packed_size(out_c, in_c, kernel));
-  float *s = dst, *b = s + ocp;
-  int32_t *corr = (int32_t *)(b + ocp);
-  int16_t *w = (int16_t *)(corr + ocp);
-  for (int o = 0; o < out_c; o++) {
-    s[o] = scale[o];
-    b[o] = bias[o];
-    int32_t sum = 0;
-    for (int i = 0; i < in_c; i++) {
-      const int16_t v = weight[(size_t)o * in_c + i];
-      sum += v;
-      const size_t block = (size_t)o / OC_BLOCK, step = (size_t)i / K_STEP;
-      w[((block * (kp / K_STEP) + step) * OC_BLOCK + o % OC_BLOCK) * K_STEP + i % K_STEP] = v;
-    }
-    corr[o] = -in_zero * sum;
-  }
-}
+#define W_TYPE int16_t
+#define W_OFFSET(j, k) (((k) / K_STEP * OC_BLOCK + (j)) * K_STEP + (k) % K_STEP)
+#define CORRECTION(z) (-(z))
+#include "qu8_conv1x1_pack.inc.h"
 
 /* Eight vectors of 8 partial sums to the 8 sums, in order. */
 static inline __m256i reduce8(const __m256i acc[8]) {

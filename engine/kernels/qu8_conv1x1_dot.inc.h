@@ -201,7 +201,8 @@ qdot_tile(const int mr, const int nv, const int planes, const mnv3_qconv_args *a
 static void qdot_panel(const mnv3_qconv_args *a, size_t p0, size_t p1, int n0,
                        const vepilogue *e) {
   /* Every panel before the last is NR wide. */
-  const uint8_t *header = (const uint8_t *)a->packed + (size_t)(n0 / NR) * panel_bytes(NR, a->in_c);
+  const uint8_t *header =
+      (const uint8_t *)a->packed + (size_t)(n0 / NR) * panel_bytes(NR, a->in_c);
   int32_t planes;
   memcpy(&planes, header, sizeof planes);
   const uint8_t *panel = header + HEADER;

@@ -14,10 +14,8 @@
  *                      input bytes x[r] of each of mr pixels times the
  *                      block's weights w of one step
  *
- * Packed: scale[ocp], bias[ocp] (float), correction[ocp] (int32), then per
- * block of 8 output channels its kp W_TYPE weights per channel (zero past
- * in_c and out_c), kp the input channels rounded up to the step. It
- * defines its mnv3_qconv_kernel from packed_size, pack, run and OC_BLOCK. */
+ * Packed as qu8_conv1x1_pack.inc.h says. It defines its mnv3_qconv_kernel
+ * from packed_size, pack, run and OC_BLOCK. */
 #include "qu8_epilogue_neon.h"
 
 #define OC_BLOCK 8
@@ -27,34 +25,7 @@
    reuse from L1. */
 #define CHUNK_BYTES 16384
 
-static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
-
-static size_t packed_size(int out_c, int in_c, int kernel) {
-  (void)kernel;
-  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
-  return 12 * ocp + ocp * kp * sizeof(W_TYPE);
-}
-
-static void pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
-                 int out_c, int in_c, int kernel, void *dst) {
-  const size_t ocp = round_up((size_t)out_c, OC_BLOCK), kp = round_up((size_t)in_c, K_STEP);
-  memset(dst, 0, packed_size(out_c, in_c, kernel));
-  float *s = dst, *b = s + ocp;
-  int32_t *corr = (int32_t *)(b + ocp);
-  W_TYPE *w = (W_TYPE *)(corr + ocp);
-  for (int o = 0; o < out_c; o++) {
-    s[o] = scale[o];
-    b[o] = bias[o];
-    int32_t sum = 0;
-    for (int i = 0; i < in_c; i++) {
-      const int16_t v = weight[(size_t)o * in_c + i];
-      sum += v;
-      w[(size_t)o / OC_BLOCK * OC_BLOCK * kp + W_OFFSET((size_t)o % OC_BLOCK, (size_t)i)] =
-          (W_TYPE)v;
-    }
-    corr[o] = CORRECTION(in_zero) * sum;
-  }
-}
+#include "qu8_conv1x1_pack.inc.h"
 
 /* mr pixels starting at p (input rows[r], their last partial step in
    tails[r]) x the 8 channels from oc. */

@@ -21,6 +21,12 @@
 /* Bytes of converted input per tile (on the stack). */
 #define SCRATCH_BYTES 24576
 #define SCRATCH_VECTORS (SCRATCH_BYTES / (int)sizeof(vf))
+/* More than a ring can have (span^2 <= SCRATCH_VECTORS, dw_tiling_of), and
+   at least a kernel's rows: the scratch rows' count bound. */
+#define MAX_SCRATCH_ROWS 28
+_Static_assert(MAX_SCRATCH_ROWS * MAX_SCRATCH_ROWS > SCRATCH_VECTORS &&
+                   MAX_SCRATCH_ROWS >= MAX_KERNEL,
+               "MAX_SCRATCH_ROWS bounds the scratch rows");
 /* Bytes of input rows that make one band (see dw_run). */
 #define DW_L2_INPUT (256 * 1024)
 /* Output pixels whose taps go at once: independent FMA chains. */
@@ -116,7 +122,7 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
   const size_t input_bytes = (size_t)a->in_h * a->in_w * C;
   const vf zero = vset1((float)a->in_zero);
   vf scratch[SCRATCH_VECTORS];
-  int held[MAX_KERNEL * MAX_KERNEL]; /* the input row in each scratch row */
+  int held[MAX_SCRATCH_ROWS]; /* the input row in each scratch row */
   const vf *rows[MAX_KERNEL];
   for (int c = a->oc_begin; c < a->oc_end; c += VW) {
     const int n = C - c < VW ? C - c : VW;

@@ -121,11 +121,9 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
 
 /* A channel's weights as integers times a step: a quantized TFLite
    model's own integers where its grid holds them within
-   MNV3_QU8_MAX_WEIGHT, spanning no more (a uint8 model's q - zero
-   point), else
-   symmetric int8 (step
-   max|w| / 127, which gives a TFLite model's per-channel int8 weights back
-   unchanged). Returns the step. */
+   MNV3_QU8_MAX_WEIGHT, spanning no more (a uint8 model's q - zero point),
+   else symmetric int8 (step max|w| / 127, which gives a TFLite model's
+   per-channel int8 weights back unchanged). Returns the step. */
 static float channel_to_integers(const float *w, size_t n, float grid, int16_t *q) {
   const int max_weight = MNV3_QU8_MAX_WEIGHT;
   int on_grid = grid > 0.0f;
