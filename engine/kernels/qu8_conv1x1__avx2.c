@@ -32,21 +32,21 @@ static inline __m256i reduce8(const __m256i acc[8]) {
 }
 
 static inline __attribute__((always_inline)) void
-finish_blocks(const mnv3_qconv_args *a, const int32_t *sums, int b0, int b1, const float *scale,
-              const float *bias, size_t p, const vepilogue *e, const mnv3_act act) {
+finish_blocks(const q_layer *k, int out_c, const int32_t *sums, int b0, int b1,
+              const float *scale, const float *bias, size_t p, const mnv3_act act,
+              const int form) {
   for (int blk = b0; blk < b1; blk++) {
-    const int oc = blk * OC_BLOCK, n = a->out_c - oc < OC_BLOCK ? a->out_c - oc : OC_BLOCK;
-    q_store(a, vcvt_f(vload_i(sums + (blk - b0) * OC_BLOCK)), scale + oc, bias + oc,
-            p * a->out_c + oc, n, e, act);
+    const int oc = blk * OC_BLOCK, n = out_c - oc < OC_BLOCK ? out_c - oc : OC_BLOCK;
+    q_store(k, vcvt_f(vload_i(sums + (blk - b0) * OC_BLOCK)), scale + oc, bias + oc,
+            p * (size_t)out_c + oc, n, act, form);
   }
 }
 
 /* The epilogue of one pixel's blocks [b0, b1), out of line: its registers
    would crowd the accumulators'. */
-static void finish_pixel(const mnv3_qconv_args *a, const int32_t *sums, int b0, int b1,
-                         const float *scale, const float *bias, size_t p,
-                         const vepilogue *e) {
-  Q_BY_ACTIVATION(e, finish_blocks(a, sums, b0, b1, scale, bias, p, e, act))
+static void finish_pixel(const q_layer *k, int out_c, const int32_t *sums, int b0, int b1,
+                         const float *scale, const float *bias, size_t p) {
+  Q_BY_LAYER(k, finish_blocks(k, out_c, sums, b0, b1, scale, bias, p, act, form));
 }
 
 static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
@@ -59,7 +59,7 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const int16_t *weights = (const int16_t *)(corr + ocp);
   const size_t block_bytes = 2 * OC_BLOCK * kp;
   const int chunk = CHUNK_BYTES / block_bytes > 1 ? (int)(CHUNK_BYTES / block_bytes) : 1;
-  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const q_layer layer = q_layer_of(a);
   const size_t p_begin = (size_t)row_begin * a->out_w, p_end = (size_t)row_end * a->out_w;
   const int b_begin = a->oc_begin / OC_BLOCK, b_end = (a->oc_end + OC_BLOCK - 1) / OC_BLOCK;
   int32_t sums[CHUNK_BYTES / (2 * OC_BLOCK * K_STEP) * OC_BLOCK];
@@ -95,7 +95,7 @@ static void run(const mnv3_qconv_args *a, int row_begin, int row_end) {
         vstore_i(sums + (blk - b0) * OC_BLOCK,
                  _mm256_add_epi32(reduce8(acc), _mm256_loadu_si256((const __m256i *)(corr + oc))));
       }
-      finish_pixel(a, sums, b0, b1, scale, bias, p, &e);
+      finish_pixel(&layer, out_c, sums, b0, b1, scale, bias, p);
     }
   }
 }

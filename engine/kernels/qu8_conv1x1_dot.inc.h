@@ -105,13 +105,12 @@ static void qdot_pack(const int16_t *weight, const float *scale, const float *bi
 }
 
 /* The epilogue of a tile: mr pixels x nv vectors of sums. */
-static void qdot_finish(const mnv3_qconv_args *a, int32_t sums[][NR], int mr, int nv,
-                        const float *scale, const float *bias, size_t p, int n0, int last_n,
-                        const vepilogue *e) {
-  Q_BY_ACTIVATION(e, for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++) q_store(
-                        a, vcvt_f(vload_i(sums[i] + j * VW)), scale + j * VW,
-                        bias + j * VW, (p + i) * a->out_c + n0 + j * VW,
-                        j == nv - 1 ? last_n : VW, e, act))
+static void qdot_finish(const q_layer *k, size_t out_c, int32_t sums[][NR], int mr, int nv,
+                        const float *scale, const float *bias, size_t p, int n0, int last_n) {
+  Q_BY_LAYER(k, for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++)
+                    q_store(k, vcvt_f(vload_i(sums[i] + j * VW)), scale + j * VW, bias + j * VW,
+                            (p + i) * out_c + n0 + j * VW, j == nv - 1 ? last_n : VW, act,
+                            form));
 }
 
 /* A pixel's 4 input bytes; n < 4 of them at the end of a pixel (the rest
@@ -147,7 +146,7 @@ qdot_group(const int mr, const int nv, const int planes, vi acc[][2], const uint
 static inline __attribute__((always_inline)) void
 qdot_tile(const int mr, const int nv, const int planes, const mnv3_qconv_args *a,
           const uint8_t *in, size_t p, const uint8_t *panel, int width, int n0, int last_n,
-          const vepilogue *e) {
+          const q_layer *k) {
   const size_t lda = (size_t)a->in_c;
   const int full = a->in_c / 4, rest = a->in_c % 4;
   const int32_t *start = (const int32_t *)panel;
@@ -172,17 +171,17 @@ qdot_tile(const int mr, const int nv, const int planes, const mnv3_qconv_args *a
 #pragma GCC unroll 2
     for (int j = 0; j < nv; j++)
       vstore_i(sums[i] + j * VW, acc[i][j]);
-  qdot_finish(a, sums, mr, nv, scale, bias, p, n0, last_n, e);
+  qdot_finish(k, (size_t)a->out_c, sums, mr, nv, scale, bias, p, n0, last_n);
 }
 
 #define QDOT_CASE(m)                                                           \
   case m:                                                                      \
     if (planes == 1)                                                           \
-      (nv == 2 ? qdot_tile(m, 2, 1, a, in, p, panel, width, n0, last_n, e)     \
-               : qdot_tile(m, 1, 1, a, in, p, panel, width, n0, last_n, e));   \
+      (nv == 2 ? qdot_tile(m, 2, 1, a, in, p, panel, width, n0, last_n, k)     \
+               : qdot_tile(m, 1, 1, a, in, p, panel, width, n0, last_n, k));   \
     else                                                                       \
-      (nv == 2 ? qdot_tile(m, 2, 2, a, in, p, panel, width, n0, last_n, e)     \
-               : qdot_tile(m, 1, 2, a, in, p, panel, width, n0, last_n, e));   \
+      (nv == 2 ? qdot_tile(m, 2, 2, a, in, p, panel, width, n0, last_n, k)     \
+               : qdot_tile(m, 1, 2, a, in, p, panel, width, n0, last_n, k));   \
     break;
 
 #define QDOT_CASES_1_4 QDOT_CASE(1) QDOT_CASE(2) QDOT_CASE(3) QDOT_CASE(4)
@@ -199,7 +198,7 @@ qdot_tile(const int mr, const int nv, const int planes, const mnv3_qconv_args *a
 /* Pixels [p0, p1) of the panel at n0, in tiles of QDOT_MR and one
    remainder. */
 static void qdot_panel(const mnv3_qconv_args *a, size_t p0, size_t p1, int n0,
-                       const vepilogue *e) {
+                       const q_layer *k) {
   /* Every panel before the last is NR wide. */
   const uint8_t *header =
       (const uint8_t *)a->packed + (size_t)(n0 / NR) * panel_bytes(NR, a->in_c);
@@ -218,7 +217,7 @@ static void qdot_panel(const mnv3_qconv_args *a, size_t p0, size_t p1, int n0,
 }
 
 static void qdot_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
-  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const q_layer k = q_layer_of(a);
   const size_t p0 = (size_t)row_begin * a->out_w, p1 = (size_t)row_end * a->out_w;
   const size_t lda = (size_t)a->in_c;
   /* Blocks of pixels whose input stays in L1 while every panel passes
@@ -232,7 +231,7 @@ static void qdot_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   for (size_t b0 = p0; b0 < p1; b0 += block) {
     const size_t b1 = p1 - b0 < block ? p1 : b0 + block;
     for (int n0 = a->oc_begin; n0 < a->oc_end; n0 += NR)
-      qdot_panel(a, b0, b1, n0, &e);
+      qdot_panel(a, b0, b1, n0, &k);
   }
 }
 

@@ -92,7 +92,8 @@ static inline vf dw_load(const uint8_t *p, int n, int whole, vf zero) {
 static inline __attribute__((always_inline)) void
 dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col0,
           const dw_tiling *t, const float *w, const float *scale, const float *bias,
-          size_t index, int n, const vepilogue *e, const mnv3_act act) {
+          size_t index, size_t out_c, int n, const q_layer *k, const mnv3_act act,
+          const int form) {
   const int K = a->kernel;
   vf acc[DW_PIXELS];
 #pragma GCC unroll 4
@@ -109,13 +110,13 @@ dw_pixels(const int np, const mnv3_qconv_args *a, const vf *const *rows, int col
   }
 #pragma GCC unroll 4
   for (int j = 0; j < np; j++)
-    q_store(a, acc[j], scale, bias, index + (size_t)j * a->out_c, n, e, act);
+    q_store(k, acc[j], scale, bias, index + (size_t)j * out_c, n, act, form);
 }
 
 /* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */
 static inline __attribute__((always_inline)) void
 dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t,
-        const vepilogue *e, const mnv3_act act) {
+        const q_layer *k, const mnv3_act act, const int form) {
   const int C = a->out_c, K = a->kernel, taps = K * K;
   const size_t cp = dw_round_up((size_t)C, VW);
   const float *scale = a->packed, *bias = scale + cp, *weights = bias + cp;
@@ -164,17 +165,17 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
         int j = 0;
         for (; j + DW_PIXELS <= np; j += DW_PIXELS)
           dw_pixels(DW_PIXELS, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, e, act);
+                    index + (size_t)j * C, (size_t)C, n, k, act, form);
         for (; j < np; j++)
           dw_pixels(1, a, rows, j * t->pixel_step, t, w, scale + c, bias + c,
-                    index + (size_t)j * C, n, e, act);
+                    index + (size_t)j * C, (size_t)C, n, k, act, form);
       }
     }
   }
 }
 
 static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
-  const vepilogue e = vepilogue_make(a->act, a->pre_lo, a->pre_hi, a->post_lo, a->post_hi);
+  const q_layer layer = q_layer_of(a), *k = &layer;
   const dw_tiling t = dw_tiling_of(a);
   /* Bands of output rows whose input rows stay in L2 while each vector of
      channels passes over them: a pixel's channels share cache lines, so
@@ -184,7 +185,7 @@ static void dw_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const int band = fit > span ? (int)((fit - span) / (size_t)a->stride) + 1 : 1;
   for (int b0 = row_begin; b0 < row_end; b0 += band) {
     const int b1 = row_end - b0 < band ? row_end : b0 + band;
-    Q_BY_ACTIVATION(&e, dw_rows(a, b0, b1, &t, &e, act))
+    Q_BY_LAYER(k, dw_rows(a, b0, b1, &t, k, act, form));
   }
 }
 
