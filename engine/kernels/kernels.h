@@ -156,28 +156,13 @@ int mnv3_u8_count_changes__scalar(const uint8_t *p, int n);
  * span at most 255 values (max - min <= 255), which lets the VNNI kernels
  * hold those beyond int8 in two int8 planes. A convolution sums
  * (x - in_zero) * w over its taps in int32 (a tap outside the input adds nothing, as if it held the
- * zero point), then finishes in float32 "output units" t, in which the
- * output's quantization is folded ahead of time (the plan does it; a float
- * output has out_inv_scale 1 and out_zero 0):
- *   t = fmaf(acc, scale[oc], bias[oc])  scale = real per accumulator unit
- *                                       times out_inv_scale; bias = real
- *                                       bias times out_inv_scale, plus
- *                                       out_zero for NONE and ReLU
- *   t = clamp(t, pre_lo, pre_hi)        (in t, as every range here)
- *   t = fmaf(residual, residual_scale, t)  residual: (r - residual_zero)
- *                                       of a uint8 one, or a float one
- *   activation (mnv3_qconv_activate): ReLU max(t, out_zero); hard-swish
- *     t * g + out_zero and hard-sigmoid g * out_inv_scale + out_zero with
- *     g = clamp(t * act_slope + 0.5, 0, 1) (act_slope = output scale / 6);
- *     sigmoid(t * act_slope) * out_inv_scale + out_zero (act_slope: the
- *     output scale itself)
- *   t = clamp(t, post_lo, post_hi)
- * and stores t, or quantizes it: mnv3_quantize_u8(t, 1, 0), rounding to
- * nearest even. This is XNNPACK's "fp32" requantization with the scales
- * multiplied in ahead: about half the operations of applying them after
- * the activation (Large's 8-bit 1x1 layers: 0.85 of the time). Every step
- * is exact in int32 or float32, so each SIMD variant is bitwise equal to
- * the reference. */
+ * zero point), then runs the float epilogue of the float kernels on
+ * acc * scale[oc] + bias[oc] (a multiply then an add, never fused), and
+ * quantizes: q = clamp(rint(v * out_inv_scale) + out_zero, 0, 255), the
+ * rounding to nearest even (XNNPACK's "fp32" requantization, with the
+ * activation evaluated in float between the two). Every step is exact in
+ * int32 or float32, so each SIMD variant is bitwise equal to the
+ * reference. */
 typedef struct mnv3_qconv_args {
   const uint8_t *input;
   int in_h, in_w, in_c, in_zero;
@@ -186,20 +171,19 @@ typedef struct mnv3_qconv_args {
   float *output_f32;
   int out_h, out_w, out_c;
   const void *packed;
-  /* Added after the pre clamp, before the activation, times
-     residual_scale (t per residual unit): uint8 (less residual_zero) or
-     float; both NULL for none. */
+  /* Added after the pre clamp, before the activation, as in the float
+     kernels: uint8 (real = (r - residual_zero) * residual_scale) or float;
+     both NULL for none. */
   const uint8_t *residual;
   const float *residual_f32;
   float residual_scale;
   int residual_zero;
   int kernel, stride, dilation, pad_top, pad_left;
   mnv3_act act;
-  float act_slope;                      /* see above */
-  float pre_lo, pre_hi, post_lo, post_hi; /* in t */
-  float out_inv_scale;                  /* 1 for a float output */
-  int out_zero;                         /* 0 for a float output */
-  int oc_begin, oc_end;                 /* as in mnv3_conv_args */
+  float pre_lo, pre_hi, post_lo, post_hi;
+  float out_inv_scale;
+  int out_zero;
+  int oc_begin, oc_end; /* as in mnv3_conv_args */
 } mnv3_qconv_args;
 
 typedef void (*mnv3_qconv_fn)(const mnv3_qconv_args *args, int row_begin, int row_end);
@@ -211,8 +195,8 @@ typedef size_t (*mnv3_qpacked_size_fn)(int out_c, int in_c, int kernel);
 
 /* Packs integer weights (OIHW; depthwise C x 1 x k x k; |w| <=
    MNV3_QU8_MAX_WEIGHT and, per channel, max - min <= MNV3_QU8_MAX_WEIGHT),
-   the per-channel scale and bias in output units (mnv3_qconv_args) for a
-   layer whose input has zero point in_zero. */
+   the per-channel scale (input scale times weight scale) and float bias
+   for a layer whose input has zero point in_zero. */
 typedef void (*mnv3_qpack_fn)(const int16_t *weight, const float *scale, const float *bias,
                               int in_zero, int out_c, int in_c, int kernel, void *dst);
 
@@ -329,47 +313,22 @@ static inline float mnv3_activate(float v, mnv3_act act, float pre_lo,
   return mnv3_clamp_range(v, post_lo, post_hi);
 }
 
-/* The activation of an 8-bit convolution in output units (mnv3_qconv_args). */
-static inline float mnv3_qconv_activate(const mnv3_qconv_args *a, float t) {
-  const float zero = (float)a->out_zero;
-  float g;
-  switch (a->act) {
-  case MNV3_ACT_NONE:
-    break;
-  case MNV3_ACT_RELU:
-    t = fmaxf(t, zero);
-    break;
-  case MNV3_ACT_HSWISH:
-    g = fminf(fmaxf(fmaf(t, a->act_slope, 0.5f), 0.0f), 1.0f);
-    t = fmaf(t, g, zero);
-    break;
-  case MNV3_ACT_HSIGMOID:
-    g = fminf(fmaxf(fmaf(t, a->act_slope, 0.5f), 0.0f), 1.0f);
-    t = fmaf(g, a->out_inv_scale, zero);
-    break;
-  case MNV3_ACT_SIGMOID:
-    g = 1.0f / (1.0f + expf(-(t * a->act_slope)));
-    t = fmaf(g, a->out_inv_scale, zero);
-    break;
-  }
-  return t;
-}
-
 /* The epilogue of an 8-bit convolution on one accumulator, for the
-   reference kernels (and SIMD lanes that need a call, the sigmoid's). */
+   reference kernels (and SIMD tails). */
 static inline void mnv3_qconv_finish(const mnv3_qconv_args *a, int32_t acc, float scale,
                                      float bias, size_t index) {
-  float t = fmaf((float)acc, scale, bias);
-  t = mnv3_clamp_range(t, a->pre_lo, a->pre_hi);
+  float v = (float)acc * scale;
+  v = v + bias;
+  v = mnv3_clamp_range(v, a->pre_lo, a->pre_hi);
   if (a->residual)
-    t = fmaf((float)(a->residual[index] - a->residual_zero), a->residual_scale, t);
+    v += (float)(a->residual[index] - a->residual_zero) * a->residual_scale;
   else if (a->residual_f32)
-    t = fmaf(a->residual_f32[index], a->residual_scale, t);
-  t = mnv3_clamp_range(mnv3_qconv_activate(a, t), a->post_lo, a->post_hi);
+    v += a->residual_f32[index];
+  v = mnv3_activate(v, a->act, -INFINITY, INFINITY, a->post_lo, a->post_hi);
   if (a->output_f32)
-    a->output_f32[index] = t;
+    a->output_f32[index] = v;
   else
-    a->output[index] = mnv3_quantize_u8(t, 1.0f, 0);
+    a->output[index] = mnv3_quantize_u8(v, a->out_inv_scale, a->out_zero);
 }
 
 /* PyTorch's area_pixel_compute_source_index for align_corners=False: the

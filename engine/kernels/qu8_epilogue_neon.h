@@ -40,24 +40,21 @@ static inline void q_requant4(uint8_t *p, vf v, const mnv3_qu8_requant *rq, int 
 static inline void q_finish4(const mnv3_qconv_args *a, int32x4_t acc, const float *scale,
                              const float *bias, size_t index, int n, int32x4_t residual,
                              const vepilogue *e) {
-  vf t = vfma(vcvtq_f32_s32(acc), n == 4 ? vload(scale) : vload_n(scale, n),
-              n == 4 ? vload(bias) : vload_n(bias, n));
-  t = vpre_clamp(t, e);
+  vf v = vmul(vcvtq_f32_s32(acc), n == 4 ? vload(scale) : vload_n(scale, n));
+  v = vadd(v, n == 4 ? vload(bias) : vload_n(bias, n));
+  v = vpre_clamp(v, e);
   if (a->residual)
-    t = vfma(vcvtq_f32_s32(vsubq_s32(residual, vdupq_n_s32(a->residual_zero))),
-             vset1(a->residual_scale), t);
+    v = vadd(v, vmul(vcvtq_f32_s32(vsubq_s32(residual, vdupq_n_s32(a->residual_zero))),
+                     vset1(a->residual_scale)));
   else if (a->residual_f32)
-    t = vfma(n == 4 ? vload(a->residual_f32 + index) : vload_n(a->residual_f32 + index, n),
-             vset1(a->residual_scale), t);
-  t = vpost_clamp(vqactivate_as(t, a, a->act_slope, a->out_inv_scale, (float)a->out_zero,
-                                a->act),
-                  e);
+    v = vadd(v, n == 4 ? vload(a->residual_f32 + index) : vload_n(a->residual_f32 + index, n));
+  v = vactivate(v, e);
   if (!a->output_f32)
-    vstore_rounded_u8(a->output + index, t, n);
+    vstore_u8(a->output + index, v, a->out_inv_scale, a->out_zero, n);
   else if (n == 4)
-    vstore(a->output_f32 + index, t);
+    vstore(a->output_f32 + index, v);
   else
-    vstore_n(a->output_f32 + index, t, n);
+    vstore_n(a->output_f32 + index, v, n);
 }
 
 /* The same for n in 1..8 channels (lo: the accumulators of the first 4). */

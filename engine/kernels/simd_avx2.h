@@ -39,8 +39,10 @@ static inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 
 /* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-/* n (1..VW) int32 lanes saturated to bytes. */
-static inline void vstore_bytes(uint8_t *p, __m256i q, int n) {
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vf t = _mm256_mul_ps(v, _mm256_set1_ps(inv_scale));
+  t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
+  const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(zero));
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
   const __m128i b = _mm_packus_epi16(w, w);
   if (n == VW) {
@@ -51,17 +53,6 @@ static inline void vstore_bytes(uint8_t *p, __m256i q, int n) {
     for (int i = 0; i < n; i++)
       p[i] = tmp[i];
   }
-}
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
-  vf t = _mm256_mul_ps(v, _mm256_set1_ps(inv_scale));
-  t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
-  vstore_bytes(p, _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(zero)), n);
-}
-/* n (1..VW) lanes as mnv3_quantize_u8(t, 1, 0) gives them, in fewer steps:
-   beyond 512 is 255 either way, and below -512 (or a NaN, which the
-   min passes on) converts to a negative int, 0 in the saturating packs. */
-static inline void vstore_rounded_u8(uint8_t *p, vf t, int n) {
-  vstore_bytes(p, _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(512.0f), t)), n);
 }
 
 /* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */

@@ -25,8 +25,12 @@ static inline void vstore_n(float *p, vf v, int n) {
   _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
 }
 /* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-/* n (1..VW) bytes of b. */
-static inline void vstore_bytes(uint8_t *p, __m128i b, int n) {
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vf t = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
+  t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
+  __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
+  q = _mm512_max_epi32(q, _mm512_setzero_si512());
+  const __m128i b = _mm512_cvtusepi32_epi8(q); /* saturates at 255 */
   if (n == VW) {
     _mm_storeu_si128((__m128i *)p, b);
   } else {
@@ -35,20 +39,6 @@ static inline void vstore_bytes(uint8_t *p, __m128i b, int n) {
     for (int i = 0; i < n; i++)
       p[i] = tmp[i];
   }
-}
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
-  vf t = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
-  t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
-  __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
-  q = _mm512_max_epi32(q, _mm512_setzero_si512());
-  vstore_bytes(p, _mm512_cvtusepi32_epi8(q), n); /* saturates at 255 */
-}
-/* n (1..VW) lanes as mnv3_quantize_u8(t, 1, 0) gives them, in fewer steps:
-   beyond 512 is 255 either way, and below -512 (or a NaN, which the
-   min passes on) converts to a negative int, 0 after the max. */
-static inline void vstore_rounded_u8(uint8_t *p, vf t, int n) {
-  const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_set1_ps(512.0f), t));
-  vstore_bytes(p, _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512())), n);
 }
 /* A store that bypasses the caches (p 64-byte aligned), and the fence that
    orders such stores before what follows. */

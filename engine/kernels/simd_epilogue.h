@@ -42,11 +42,6 @@ static inline vf vpre_clamp(vf v, const vepilogue *e) {
   return e->pre_clamp ? vmin(vmax(v, e->vpre_lo), e->vpre_hi) : v;
 }
 
-/* The post clamp, after the activation. */
-static inline vf vpost_clamp(vf v, const vepilogue *e) {
-  return e->post_clamp ? vmin(vmax(v, e->vpost_lo), e->vpost_hi) : v;
-}
-
 /* The activation act (e->act, or that known where this is inlined: a
    loop without the sigmoid's call keeps its constants in registers) and
    the post clamp, after the residual. */
@@ -69,37 +64,9 @@ static inline __attribute__((always_inline)) vf vactivate_as(vf v, const vepilog
     v = vdiv(vmin(vmax(vadd(v, three), zero), six), six);
     break;
   }
-  return vpost_clamp(v, e);
+  return e->post_clamp ? vmin(vmax(v, e->vpost_lo), e->vpost_hi) : v;
 }
 
 static inline vf vactivate(vf v, const vepilogue *e) { return vactivate_as(v, e, e->act); }
-
-/* The activation of the 8-bit convolutions in output units
-   (mnv3_qconv_activate), with a's act_slope, out_inv_scale and out_zero
-   passed in: copies the caller keeps, so that they stay in registers. */
-static inline __attribute__((always_inline)) vf
-vqactivate_as(vf t, const mnv3_qconv_args *a, float slope, float inv_scale, float zero,
-              const mnv3_act act) {
-  const vf g = act == MNV3_ACT_HSWISH || act == MNV3_ACT_HSIGMOID
-                   ? vmin(vmax(vfma(t, vset1(slope), vset1(0.5f)), vzero()), vset1(1.0f))
-                   : t;
-  switch (act) {
-  case MNV3_ACT_NONE:
-    return t;
-  case MNV3_ACT_RELU:
-    return vmax(t, vset1(zero));
-  case MNV3_ACT_HSWISH:
-    return vfma(t, g, vset1(zero));
-  case MNV3_ACT_HSIGMOID:
-    return vfma(g, vset1(inv_scale), vset1(zero));
-  case MNV3_ACT_SIGMOID:
-    break;
-  }
-  float lanes[VW];
-  vstore(lanes, t);
-  for (int i = 0; i < VW; i++)
-    lanes[i] = mnv3_qconv_activate(a, lanes[i]);
-  return vload(lanes);
-}
 
 #endif

@@ -28,22 +28,14 @@ static inline void vstore_n(float *p, vf v, int n) {
   memcpy(p, buf, (size_t)n * sizeof *p);
 }
 /* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-/* n (1..VW) int32 lanes saturated to bytes. */
-static inline void vstore_bytes(uint8_t *p, int32x4_t q, int n) {
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vf t = vmulq_f32(v, vdupq_n_f32(inv_scale));
+  t = vminnmq_f32(vmaxnmq_f32(t, vdupq_n_f32(-512.0f)), vdupq_n_f32(512.0f));
+  const int32x4_t q = vaddq_s32(vcvtnq_s32_f32(t), vdupq_n_s32(zero));
   const uint8x8_t b = vqmovn_u16(vcombine_u16(vqmovun_s32(q), vqmovun_s32(q)));
   uint8_t tmp[8];
   vst1_u8(tmp, b);
   memcpy(p, tmp, (size_t)n);
-}
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
-  vf t = vmulq_f32(v, vdupq_n_f32(inv_scale));
-  t = vminnmq_f32(vmaxnmq_f32(t, vdupq_n_f32(-512.0f)), vdupq_n_f32(512.0f));
-  vstore_bytes(p, vaddq_s32(vcvtnq_s32_f32(t), vdupq_n_s32(zero)), n);
-}
-/* n (1..VW) lanes as mnv3_quantize_u8(t, 1, 0) gives them, in fewer steps:
-   the conversion saturates, and takes a NaN (which vminq passes on) to 0. */
-static inline void vstore_rounded_u8(uint8_t *p, vf t, int n) {
-  vstore_bytes(p, vcvtnq_s32_f32(vminq_f32(vdupq_n_f32(512.0f), t)), n);
 }
 /* NEON has no store that bypasses the caches: a plain store, no fence. */
 static inline void vstream(float *p, vf v) { vst1q_f32(p, v); }

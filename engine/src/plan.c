@@ -150,47 +150,28 @@ static float channel_to_integers(const float *w, size_t n, float grid, int16_t *
   return step;
 }
 
-/* The output quantization of an 8-bit convolution (kernels.h, "8-bit
-   inference"): a float output is "quantized" with scale 1 and zero 0. */
-static mnv3_quant conv_output_quant(const mnv3_plan *plan, int tensor) {
-  return plan->is_float[tensor] ? (mnv3_quant){1.0f, 1.0f, 0} : plan->quant[tensor];
-}
-
-/* What the accumulator's bias carries of the zero point: all of it for the
-   activations that keep it in place (none, ReLU's floor), none for those
-   that add it after (hard-swish and the sigmoids). */
-static float bias_zero(mnv3_act act, const mnv3_quant *out) {
-  return act == MNV3_ACT_NONE || act == MNV3_ACT_RELU ? (float)out->zero : 0.0f;
-}
-
 /* Packs a convolution's weights as integers per output channel, with the
-   scales that map the accumulator to output units. */
+   scales that map the accumulator back to real values. */
 static int pack_int8(const mnv3_plan *plan, const mnv3_op *op, mnv3_step *s,
                      mnv3_error *error) {
   const int group = op->depthwise ? 1 : op->in_ch;
   const size_t per_oc = (size_t)group * op->kernel * op->kernel;
   int16_t *q = malloc(sizeof(int16_t) * per_oc * op->out_ch);
-  float *scale = malloc(sizeof(float) * 2 * op->out_ch), *bias = scale ? scale + op->out_ch : NULL;
+  float *scale = malloc(sizeof(float) * op->out_ch);
   if (!q || !scale) {
     free(q);
     free(scale);
     return mnv3_fail(error, "out of memory packing '%s'", op->key);
   }
   const mnv3_quant *in = &plan->quant[op->in0];
-  const mnv3_quant out = conv_output_quant(plan, op->out);
-  const float zero = bias_zero(op->act, &out);
-  for (int o = 0; o < op->out_ch; o++) {
-    const float real = in->scale * channel_to_integers(op->weight + per_oc * o, per_oc,
-                                                       op->weight_step ? op->weight_step[o]
-                                                                       : 0.0f,
-                                                       q + per_oc * o);
-    scale[o] = real * out.inv_scale;
-    bias[o] = op->bias[o] * out.inv_scale + zero;
-  }
+  for (int o = 0; o < op->out_ch; o++)
+    scale[o] = in->scale * channel_to_integers(op->weight + per_oc * o, per_oc,
+                                               op->weight_step ? op->weight_step[o] : 0.0f,
+                                               q + per_oc * o);
   const size_t size = s->qkernel->packed_size(op->out_ch, op->in_ch, op->kernel);
   s->qpacked = aligned_alloc(64, (size + 63) / 64 * 64);
   if (s->qpacked)
-    s->qkernel->pack(q, scale, bias, in->zero, op->out_ch, op->in_ch, op->kernel,
+    s->qkernel->pack(q, scale, op->bias, in->zero, op->out_ch, op->in_ch, op->kernel,
                      s->qpacked);
   free(q);
   free(scale);
@@ -627,12 +608,9 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
 #define FLOATS(id) ((id) == plan->output ? output : arena + sch->tensors[id].offset)
   switch (s->kind) {
   case MNV3_OP_CONV: {
-    /* The ranges and scales in output units (kernels.h, "8-bit inference"). */
-    const mnv3_quant qout = conv_output_quant(plan, s->out);
-    const float zero = bias_zero(s->act, &qout);
+    const mnv3_quant *qout = &plan->quant[s->out];
     const int residual = s->in1 != MNV3_NO_TENSOR;
     const int residual_f32 = residual && plan->is_float[s->in1];
-    const float slope = s->act == MNV3_ACT_SIGMOID ? qout.scale : qout.scale / 6.0f;
     qconv_task t = {
         .kernel = s->qkernel,
         .args = {.input = BYTES(s->in0), .in_h = a->h, .in_w = a->w, .in_c = a->c,
@@ -642,19 +620,13 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
                  .out_h = o->h, .out_w = o->w, .out_c = o->c, .packed = s->qpacked,
                  .residual = residual && !residual_f32 ? BYTES(s->in1) : NULL,
                  .residual_f32 = residual_f32 ? FLOATS(s->in1) : NULL,
-                 .residual_scale = !residual      ? 0.0f
-                                   : residual_f32 ? qout.inv_scale
-                                                  : plan->quant[s->in1].scale * qout.inv_scale,
+                 .residual_scale = residual ? plan->quant[s->in1].scale : 0.0f,
                  .residual_zero = residual ? plan->quant[s->in1].zero : 0,
                  .kernel = s->kernel_size, .stride = s->stride, .dilation = s->dilation,
                  .pad_top = sch->pad_top[i], .pad_left = sch->pad_left[i], .act = s->act,
-                 .act_slope = slope,
-                 .pre_lo = s->pre_lo * qout.inv_scale + zero,
-                 .pre_hi = s->pre_hi * qout.inv_scale + zero,
-                 .post_lo = s->post_lo * qout.inv_scale + (float)qout.zero,
-                 .post_hi = s->post_hi * qout.inv_scale + (float)qout.zero,
-                 .out_inv_scale = qout.inv_scale, .out_zero = qout.zero, .oc_begin = 0,
-                 .oc_end = o->c}};
+                 .pre_lo = s->pre_lo, .pre_hi = s->pre_hi, .post_lo = s->post_lo,
+                 .post_hi = s->post_hi, .out_inv_scale = qout->inv_scale,
+                 .out_zero = qout->zero, .oc_begin = 0, .oc_end = o->c}};
     size_t tile_rows, tile_channels;
     conv_tiles(threads, o->h, o->c, s->qkernel->channel_block, &tile_rows, &tile_channels);
     mnv3_parallelize_2d_tile_2d(workers, run_qconv_tile, &t, (size_t)o->h, (size_t)o->c,

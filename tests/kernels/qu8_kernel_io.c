@@ -25,8 +25,8 @@ enum {
 };
 /* Float fields. */
 enum {
-  F_RESIDUAL_SCALE, F_ACT_SLOPE, F_PRE_LO, F_PRE_HI, F_POST_LO, F_POST_HI, F_OUT_INV_SCALE,
-  F_MULTIPLIER, F_IN_SCALE, F_GATE_SCALE, F_COUNT = 16
+  F_RESIDUAL_SCALE, F_PRE_LO, F_PRE_HI, F_POST_LO, F_POST_HI, F_OUT_INV_SCALE, F_MULTIPLIER,
+  F_IN_SCALE, F_GATE_SCALE, F_COUNT = 16
 };
 
 static FILE *in_file;
@@ -92,9 +92,9 @@ static void *run_qconv(const mnv3_kernels *k, const int *iv, const float *fv, si
       .residual_scale = fv[F_RESIDUAL_SCALE], .residual_zero = iv[I_RESIDUAL_ZERO],
       .kernel = ks, .stride = iv[I_STRIDE], .dilation = iv[I_DILATION],
       .pad_top = iv[I_PAD_TOP], .pad_left = iv[I_PAD_LEFT], .act = (mnv3_act)iv[I_ACT],
-      .act_slope = fv[F_ACT_SLOPE], .pre_lo = fv[F_PRE_LO], .pre_hi = fv[F_PRE_HI],
-      .post_lo = fv[F_POST_LO], .post_hi = fv[F_POST_HI],
-      .out_inv_scale = fv[F_OUT_INV_SCALE], .out_zero = iv[I_OUT_ZERO]};
+      .pre_lo = fv[F_PRE_LO], .pre_hi = fv[F_PRE_HI], .post_lo = fv[F_POST_LO],
+      .post_hi = fv[F_POST_HI], .out_inv_scale = fv[F_OUT_INV_SCALE],
+      .out_zero = iv[I_OUT_ZERO]};
   const int out_h = iv[I_OUT_H];
   int rows, channels;
   tiles(iv, kernel->channel_block, &rows, &channels);

@@ -54,9 +54,7 @@ typedef struct problem {
   int in_zero, residual; /* 0 none, 1 uint8, 2 float */
   int float_output;
   mnv3_act act;
-  /* In output units (kernels.h), as the plan folds them. */
-  float act_slope, pre_lo, pre_hi, post_lo, post_hi, residual_scale, out_inv_scale;
-  int out_zero;
+  float pre_lo, pre_hi, post_lo, post_hi;
   int16_t *weight;
   float *scale, *bias, *res_f32;
   uint8_t *input, *res;
@@ -72,21 +70,10 @@ static void problem_init(problem *p, int counter) {
   p->residual = (counter / 5) % 3;
   p->float_output = (counter / 15) % 2;
   const int clamped = (counter / 30) % 2;
-  /* The plan's folding of the output's quantization (a float output's is
-     scale 1, zero 0), of real ranges, scales and biases; the zero point in
-     the bias only for the activations that keep it in place. */
-  const float out_scale = p->float_output ? 1.0f : 0.0123f;
-  const float inv = p->float_output ? 1.0f : 1.0f / out_scale;
-  p->out_inv_scale = inv;
-  p->out_zero = p->float_output ? 0 : 31;
-  const float zero = (float)p->out_zero;
-  const float kz = p->act == MNV3_ACT_NONE || p->act == MNV3_ACT_RELU ? zero : 0.0f;
-  p->act_slope = p->act == MNV3_ACT_SIGMOID ? out_scale : out_scale / 6.0f;
-  p->pre_lo = (clamped ? -2.5f : -INFINITY) * inv + kz;
-  p->pre_hi = (clamped ? 2.0f : INFINITY) * inv + kz;
-  p->post_lo = (clamped ? -0.25f : -INFINITY) * inv + zero;
-  p->post_hi = (clamped ? 1.5f : INFINITY) * inv + zero;
-  p->residual_scale = p->residual == 1 ? 0.0125f * inv : p->residual == 2 ? inv : 0.0f;
+  p->pre_lo = clamped ? -2.5f : -INFINITY;
+  p->pre_hi = clamped ? 2.0f : INFINITY;
+  p->post_lo = clamped ? -0.25f : -INFINITY;
+  p->post_hi = clamped ? 1.5f : INFINITY;
   p->in_zero = (int)(next_random() % 256);
   /* Symmetric int8 (-127..127), or a released uint8 model's own weights,
      the widest the kernels take (kernels.h): q - zero point, both 0..255,
@@ -110,8 +97,8 @@ static void problem_init(problem *p, int counter) {
   p->bias = malloc(sizeof(float) * p->out_c);
   /* Scales that spread the sums over the activations' interesting range. */
   for (int o = 0; o < p->out_c; o++) {
-    p->scale[o] = (1.0f + frand()) * 4.0f / (127.0f * 128.0f * sqrtf((float)per_out)) * inv;
-    p->bias[o] = frand() * inv + kz;
+    p->scale[o] = (1.0f + frand()) * 4.0f / (127.0f * 128.0f * sqrtf((float)per_out));
+    p->bias[o] = frand();
   }
   p->input = random_bytes((size_t)p->in_h * p->in_w * p->in_c);
   p->res = random_bytes(outputs);
@@ -144,12 +131,11 @@ static void *run(const problem *p, const mnv3_qconv_kernel *kernel, int tile_row
       .in_zero = p->in_zero, .output = p->float_output ? NULL : out,
       .output_f32 = p->float_output ? out : NULL, .out_h = p->out_h, .out_w = p->out_w,
       .out_c = p->out_c, .packed = packed, .residual = p->residual == 1 ? p->res : NULL,
-      .residual_f32 = p->residual == 2 ? p->res_f32 : NULL,
-      .residual_scale = p->residual_scale, .residual_zero = 117, .kernel = p->kernel,
-      .stride = p->stride, .dilation = p->dilation, .pad_top = p->pad_top,
-      .pad_left = p->pad_left, .act = p->act, .act_slope = p->act_slope,
-      .pre_lo = p->pre_lo, .pre_hi = p->pre_hi, .post_lo = p->post_lo,
-      .post_hi = p->post_hi, .out_inv_scale = p->out_inv_scale, .out_zero = p->out_zero};
+      .residual_f32 = p->residual == 2 ? p->res_f32 : NULL, .residual_scale = 0.0125f,
+      .residual_zero = 117, .kernel = p->kernel, .stride = p->stride,
+      .dilation = p->dilation, .pad_top = p->pad_top, .pad_left = p->pad_left,
+      .act = p->act, .pre_lo = p->pre_lo, .pre_hi = p->pre_hi, .post_lo = p->post_lo,
+      .post_hi = p->post_hi, .out_inv_scale = 1.0f / 0.0123f, .out_zero = 31};
   if (!tile_rows)
     tile_rows = p->out_h;
   if (!tile_channels || !kernel->channel_block)

@@ -6,8 +6,7 @@ counts, kernels 1/3/5/7, strides 1/2, dilations 1/2, TF "same" and
 symmetric padding, residual none/uint8/float, uint8 and float outputs,
 every activation (sigmoid too: the model calls the C library's expf),
 clamps on and off, power-of-two scales that put quantization exactly on
-rounding ties, tiles as the executor splits (scales, biases and ranges
-drawn in real units and folded into output units as the plan does); then pooling and the SE gate;
+rounding ties, tiles as the executor splits; then pooling and the SE gate;
 and the stem, a float dense convolution that quantizes its output, whose
 sums the SIMD variants make with fused multiply-adds (the model emulates
 fmaf exactly) and the reference with a multiply then an add.
@@ -36,8 +35,8 @@ INTS = ["op", "in_h", "in_w", "in_c", "in_zero", "out_h", "out_w", "out_c", "ker
         "stride", "dilation", "pad_top", "pad_left", "act", "residual", "residual_zero",
         "out_zero", "float_out", "tile_rows", "tile_channels", "gate_zero", "c_begin",
         "c_end"]
-FLOATS = ["residual_scale", "act_slope", "pre_lo", "pre_hi", "post_lo", "post_hi",
-          "out_inv_scale", "multiplier", "in_scale", "gate_scale"]
+FLOATS = ["residual_scale", "pre_lo", "pre_hi", "post_lo", "post_hi", "out_inv_scale",
+          "multiplier", "in_scale", "gate_scale"]
 CLAMPS = [(-np.inf, np.inf), (-2.5, 2.0), (0.0, 6.0)]
 
 
@@ -80,26 +79,24 @@ def conv_problem(rng, op, h, w, in_c, out_c, k, stride, dilation, same, act, res
     else:
         weight = rng.integers(-127, 128, shape, dtype=np.int16)
     pre, post = CLAMPS[rng.integers(3)], CLAMPS[rng.integers(3)]
-    # Real units, folded into output units as the plan does.
     if ties:
-        # Powers of two everywhere: t lands on .5 often.
+        # Powers of two everywhere: v * out_inv_scale lands on .5 often.
         scale = np.full(out_c, 2.0 ** -int(rng.integers(9, 13)), F32)
         bias = (rng.integers(-64, 64, out_c) / 16).astype(F32)
-        out_scale, residual_scale = F32(1 / 8), F32(1 / 32)
+        out_inv_scale, residual_scale = F32(8), F32(1 / 32)
     else:
         scale = ((1 + rng.uniform(-1, 1, out_c)) * 4 /
                  (127 * 128 * np.sqrt(per_out))).astype(F32)
         bias = rng.uniform(-1, 1, out_c).astype(F32)
-        out_scale = F32(rng.uniform(0.005, 0.05))
+        out_inv_scale = F32(1) / F32(rng.uniform(0.005, 0.05))
         residual_scale = F32(rng.uniform(0.005, 0.03))
-    out = None if float_out else (out_scale, F32(1) / out_scale, int(rng.integers(256)))
-    scale, bias, epilogue = qu8ref.fold_output(scale, bias, act, out, pre, post,
-                                               [0, residual_scale, 1][residual])
     p = dict(op=op, in_h=h, in_w=w, in_c=in_c, in_zero=rng.integers(256), out_h=out_h,
              out_w=out_w, out_c=out_c, kernel=k, stride=stride, dilation=dilation,
-             pad_top=pad_top, pad_left=pad_left, residual=residual,
-             residual_zero=rng.integers(256), tile_rows=rng.integers(0, out_h + 1),
-             tile_channels=rng.integers(0, out_c + 1), **epilogue)
+             pad_top=pad_top, pad_left=pad_left, act=act, residual=residual,
+             residual_zero=rng.integers(256), out_zero=rng.integers(256), float_out=float_out,
+             tile_rows=rng.integers(0, out_h + 1), tile_channels=rng.integers(0, out_c + 1),
+             residual_scale=residual_scale, pre_lo=pre[0], pre_hi=pre[1], post_lo=post[0],
+             post_hi=post[1], out_inv_scale=out_inv_scale)
     arrays = [x, weight, scale, bias]
     res = res_f32 = None
     if residual == 1:
@@ -108,9 +105,12 @@ def conv_problem(rng, op, h, w, in_c, out_c, k, stride, dilation, same, act, res
     elif residual == 2:
         res_f32 = rng.uniform(-2, 2, (out_h, out_w, out_c)).astype(F32)
         arrays.append(res_f32)
-    want = qu8ref.qconv(x, p["in_zero"], weight, scale, bias, stride, dilation, pad_top,
-                        pad_left, out_h, out_w, depthwise, residual=res,
-                        residual_zero=p["residual_zero"], residual_f32=res_f32, **epilogue)
+    want = qu8ref.qconv(
+        x, p["in_zero"], weight, scale, bias, stride, dilation, pad_top, pad_left, out_h,
+        out_w, depthwise, act=act, pre_lo=pre[0], pre_hi=pre[1], post_lo=post[0],
+        post_hi=post[1], residual=res, residual_scale=residual_scale,
+        residual_zero=p["residual_zero"], residual_f32=res_f32,
+        out_inv_scale=None if float_out else out_inv_scale, out_zero=p["out_zero"])
     return p, arrays, want
 
 

@@ -5,14 +5,9 @@ that the kernels can be checked against it bitwise.
 Activations are uint8 per tensor, real = (q - zero) * scale; weights int8
 per output channel, symmetric. Sums are exact integers; everything after
 them is float32 with one numpy float32 operation per C operation, in the C
-order (numpy float32 arithmetic is IEEE single, so each rounds as C does;
-fma32 rounds a fused multiply-add once, as fmaf). Every float that enters
-is made np.float32 first: a Python float (float64) in an expression would
-change the roundings.
-
-The convolutions finish in "output units" t, the output's quantization
-folded into their scales, biases and ranges ahead of time (fold_output, as
-the plan does), and quantize t with scale 1 and zero point 0.
+order (numpy float32 arithmetic is IEEE single, so each rounds as C does).
+Every float that enters is made np.float32 first: a Python float (float64)
+in an expression would change the roundings.
 
 Arrays are HWC (NHWC without N), as the kernels read them.
 """
@@ -122,52 +117,24 @@ def conv_sums(x, in_zero, weight, stride=1, dilation=1, pad_top=0, pad_left=0,
     return acc
 
 
-def qconv_activate(t, act, act_slope, out_inv_scale, out_zero):
-    """mnv3_qconv_activate: the activation in output units, the zero point
-    added by the activations that move it (hard-swish and the sigmoids)."""
-    zero, slope, inv = F32(out_zero), F32(act_slope), F32(out_inv_scale)
-    if act == ACT_RELU:
-        return np.fmax(t, zero)
-    if act in (ACT_HSWISH, ACT_HSIGMOID):
-        g = np.fmin(np.fmax(fma32(t, slope, F32(0.5)), F32(0)), F32(1))
-        return fma32(t, g, zero) if act == ACT_HSWISH else fma32(g, inv, zero)
-    if act == ACT_SIGMOID:
-        g = F32(1) / (F32(1) + expf(-(t * slope)))
-        return fma32(g, inv, zero)
-    if act != ACT_NONE:
-        raise ValueError("unknown activation %r" % act)
-    return t
+def conv_epilogue(acc, scale, bias, **finish):
+    """mnv3_qconv_finish on every accumulator: float32 v = acc * scale[oc],
+    + bias[oc], then finish()."""
+    v = _toF32(acc) * np.asarray(scale, F32)
+    v = v + np.asarray(bias, F32)
+    return finish_conv(v, **finish)
 
 
-def conv_epilogue(acc, scale, bias, act, act_slope, pre_lo=-np.inf, pre_hi=np.inf,
-                  post_lo=-np.inf, post_hi=np.inf, residual=None, residual_zero=0,
-                  residual_f32=None, residual_scale=0.0, out_inv_scale=1.0, out_zero=0,
-                  float_out=False):
-    """mnv3_qconv_finish on every accumulator, everything in output units
-    (fold_output gives scale, bias and the keywords): t = fmaf(acc,
-    scale[oc], bias[oc]), pre clamp, t = fmaf(residual, residual_scale, t)
-    (a uint8 residual less its zero point, or a float one), activation, post
-    clamp; then t itself (float_out) or t quantized with scale 1, zero 0."""
-    t = fma32(_toF32(acc), np.asarray(scale, F32), np.asarray(bias, F32))
-    t = clamp_range(t, pre_lo, pre_hi)
-    if residual is not None:
-        r = (residual.astype(np.int32) - int(residual_zero)).astype(F32)
-        t = fma32(r, F32(residual_scale), t)
-    elif residual_f32 is not None:
-        t = fma32(np.asarray(residual_f32, F32), F32(residual_scale), t)
-    t = clamp_range(qconv_activate(t, act, act_slope, out_inv_scale, out_zero),
-                    post_lo, post_hi)
-    return t if float_out else quantize_u8(t, 1, 0)
-
-
-def f32_finish(v, act, pre_lo=-np.inf, pre_hi=np.inf, post_lo=-np.inf, post_hi=np.inf,
-               residual_f32=None, out_inv_scale=None, out_zero=0):
-    """The float kernels' epilogue on conv + bias (the stem's; real units):
-    pre clamp, + float residual, mnv3_activate, post clamp; then uint8
-    (out_inv_scale given: mnv3_quantize_u8(v, out_inv_scale, out_zero)) or
-    the float v itself."""
+def finish_conv(v, act, pre_lo=-np.inf, pre_hi=np.inf, post_lo=-np.inf, post_hi=np.inf,
+                residual=None, residual_scale=0.0, residual_zero=0, residual_f32=None,
+                out_inv_scale=None, out_zero=0):
+    """The epilogue every convolution applies to conv + bias: pre clamp,
+    + residual (uint8, dequantized in float32, or float), activation, post
+    clamp; then uint8 (out_inv_scale given) or the float v itself."""
     v = clamp_range(v, pre_lo, pre_hi)
-    if residual_f32 is not None:
+    if residual is not None:
+        v = v + (residual.astype(np.int32) - int(residual_zero)).astype(F32) * F32(residual_scale)
+    elif residual_f32 is not None:
         v = v + np.asarray(residual_f32, F32)
     v = activate(v, act, post_lo, post_hi)
     if out_inv_scale is None:
@@ -229,7 +196,7 @@ def f32_conv(x, weight, bias, stride=1, dilation=1, pad_top=0, pad_left=0, out_h
     float input and quantizes its output): from the bias, the taps inside
     the input in ky, kx, input channel order, each a multiply then an add
     (the reference) or one fused multiply-add (fused: the SIMD variants);
-    then f32_finish()."""
+    then finish_conv()."""
     h, w, c = x.shape
     k = weight.shape[2]
     if out_h is None:
@@ -253,7 +220,7 @@ def f32_conv(x, weight, bias, stride=1, dilation=1, pad_top=0, pad_left=0, out_h
                 xi, wi = tap[:, :, i:i + 1], wt[:, i, ky, kx]
                 summed = fma32(xi, wi, acc) if fused else acc + xi * wi
                 acc = np.where(inside, summed, acc)
-    return f32_finish(acc, **finish)
+    return finish_conv(acc, **finish)
 
 
 # ---- how a plan quantizes (engine/src/plan.c) ------------------------------
@@ -291,23 +258,3 @@ def quantize_weights(weight, in_scale, grid=None):
         steps[o] = step
         q[o] = np.clip(np.rint(flat[o] / step), -255, 255)
     return q.reshape(w.shape), (F32(in_scale) * steps).astype(F32)
-
-
-def fold_output(scale, bias, act, out=None, pre=(-np.inf, np.inf), post=(-np.inf, np.inf),
-                residual_scale=0.0):
-    """pack_int8 and execute_int8_step: a convolution's real accumulator
-    scales and biases, its real pre and post ranges and its residual's scale
-    (0 for none, 1 for a float one) in the output units of out, the output
-    tensor's (scale, inv_scale, zero) (None: a float output, (1, 1, 0)).
-    Returns the packed scales and biases and conv_epilogue's keywords. The
-    zero point is in the bias (and pre range) only for the activations that
-    keep it in place, none and ReLU; the others add it after."""
-    out_scale, inv, zero = (F32(1), F32(1), 0) if out is None else out
-    out_scale, inv, z = F32(out_scale), F32(inv), F32(zero)
-    kz = z if act in (ACT_NONE, ACT_RELU) else F32(0)
-    args = dict(act=act, act_slope=out_scale if act == ACT_SIGMOID else out_scale / F32(6),
-                pre_lo=F32(pre[0]) * inv + kz, pre_hi=F32(pre[1]) * inv + kz,
-                post_lo=F32(post[0]) * inv + z, post_hi=F32(post[1]) * inv + z,
-                residual_scale=F32(residual_scale) * inv, out_inv_scale=inv, out_zero=zero,
-                float_out=out is None)
-    return np.asarray(scale, F32) * inv, np.asarray(bias, F32) * inv + kz, args

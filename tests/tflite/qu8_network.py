@@ -7,10 +7,9 @@ dequantized to float32, the ranges of the quantized tensors as pre and post
 clamps, pass-through ops narrowing their producer's post range); then
 compiled as plan.c compiles an 8-bit plan (every tensor but the input
 and the logits uint8 with the quantization of its producer's post range,
-weights as integers per output channel on the model's own grid, the
-output's quantization folded into each 8-bit convolution's scales, biases
-and ranges, but for the stem, which runs in float and quantizes its
-output) and run with the numpy model.
+weights as integers per output channel on the model's own grid, but for
+the stem, which runs in float and quantizes its output) and run with the
+numpy model.
 """
 import os
 import sys
@@ -281,31 +280,29 @@ class Network:
         for op in self.ops:
             x = vals[op.in0]
             _, out_inv, out_zero = quant[op.out]
+            epilogue = dict(post_lo=op.post[0], post_hi=op.post[1], out_inv_scale=out_inv,
+                            out_zero=out_zero)
+            if op.out == self.output:
+                epilogue["out_inv_scale"] = None  # the logits stay float
             if op.kind == "conv":
                 out_h, pad_top = same_padding(x.shape[0], op.kernel, op.stride, op.dilation)
                 out_w, pad_left = same_padding(x.shape[1], op.kernel, op.stride, op.dilation)
-                float_out = op.out == self.output  # the logits stay float
+                epilogue.update(act=op.act, pre_lo=op.pre[0], pre_hi=op.pre[1])
                 if op.in0 == 0:
                     # The stem: a float convolution of the float input
                     # (plan.c: 8 bits would save nothing on 3 channels).
-                    vals[op.out] = qu8ref.f32_conv(
-                        x, op.weight, op.bias, op.stride, op.dilation, pad_top, pad_left,
-                        out_h, out_w, fused, act=op.act, pre_lo=op.pre[0], pre_hi=op.pre[1],
-                        post_lo=op.post[0], post_hi=op.post[1],
-                        out_inv_scale=None if float_out else out_inv, out_zero=out_zero)
+                    vals[op.out] = qu8ref.f32_conv(x, op.weight, op.bias, op.stride,
+                                                   op.dilation, pad_top, pad_left, out_h,
+                                                   out_w, fused, **epilogue)
                     continue
                 in_scale, _, in_zero = quant[op.in0]
                 qw, scale = qu8ref.quantize_weights(op.weight, in_scale, op.grid)
-                residual, residual_scale = {}, 0
                 if op.in1 is not None:
-                    residual = dict(residual=vals[op.in1], residual_zero=quant[op.in1][2])
-                    residual_scale = quant[op.in1][0]
-                scale, bias, epilogue = qu8ref.fold_output(
-                    scale, op.bias, op.act, None if float_out else quant[op.out], op.pre,
-                    op.post, residual_scale)
-                vals[op.out] = qu8ref.qconv(x, in_zero, qw, scale, bias, op.stride,
+                    epilogue.update(residual=vals[op.in1], residual_scale=quant[op.in1][0],
+                                    residual_zero=quant[op.in1][2])
+                vals[op.out] = qu8ref.qconv(x, in_zero, qw, scale, op.bias, op.stride,
                                             op.dilation, pad_top, pad_left, out_h, out_w,
-                                            op.depthwise, **residual, **epilogue)
+                                            op.depthwise, **epilogue)
             elif op.kind == "pool":
                 in_scale, _, in_zero = quant[op.in0]
                 pixels = x.shape[0] * x.shape[1]
