@@ -31,6 +31,9 @@ _Static_assert(MAX_SCRATCH_ROWS * MAX_SCRATCH_ROWS > SCRATCH_VECTORS &&
 #define DW_L2_INPUT (256 * 1024)
 /* Output pixels whose taps go at once: independent FMA chains. */
 #define DW_PIXELS 4
+/* Scratch columns the taps of DW_PIXELS pixels of a dense tile span, at
+   most (dw_pixels: a 5x5 kernel dilated by 2). */
+#define DW_MAX_COLUMNS ((DW_PIXELS - 1) + 4 * 2 + 1)
 
 static size_t dw_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
@@ -88,14 +91,15 @@ static inline vf dw_load(const uint8_t *p, int n, int whole, vf zero) {
 }
 
 /* np (1..DW_PIXELS) output pixels, whose first tap column is col0 in the
-   scratch. dense_k: 0, or the kernel size (3 or 5) of an undilated layer
-   of stride dense_stride (1 or 2) in a dense tile, whose neighbouring
-   pixels' taps share scratch columns: each column is then loaded once for
-   all of them (the taps are bound by loads, not by FMAs: 27 loads instead
-   of 45 for 4 pixels of a 3x3 kernel at stride 1). */
+   scratch. dense_k: 0, or the kernel size of a dense tile's layer (3x3 and
+   5x5 at stride 1 or 2, 5x5 dilated by 2 at stride 1: dense_stride and
+   dense_dilation), whose neighbouring pixels' taps share scratch columns:
+   each column is then loaded once for all of them (the taps are bound by
+   loads, not by FMAs: 27 loads instead of 45 for 4 pixels of a 3x3 kernel
+   at stride 1). */
 static inline __attribute__((always_inline)) void
-dw_pixels(const int np, const int dense_k, const int dense_stride, const mnv3_qconv_args *a,
-          const vf *const *rows,
+dw_pixels(const int np, const int dense_k, const int dense_stride, const int dense_dilation,
+          const mnv3_qconv_args *a, const vf *const *rows,
           int col0, const dw_tiling *t, const float *w, const float *scale, const float *bias,
           size_t index, size_t out_c, int n, const q_layer *k, const mnv3_act act,
           const int form) {
@@ -107,16 +111,16 @@ dw_pixels(const int np, const int dense_k, const int dense_stride, const mnv3_qc
 #pragma GCC unroll 5
     for (int ky = 0; ky < dense_k; ky++) {
       const vf *row = rows[ky] + col0;
-      vf column[(DW_PIXELS - 1) * 2 + 5];
-#pragma GCC unroll 11
-      for (int i = 0; i < (np - 1) * dense_stride + dense_k; i++)
+      vf column[DW_MAX_COLUMNS];
+#pragma GCC unroll 12
+      for (int i = 0; i < (np - 1) * dense_stride + (dense_k - 1) * dense_dilation + 1; i++)
         column[i] = row[i];
 #pragma GCC unroll 5
       for (int kx = 0; kx < dense_k; kx++) {
         const vf wt = vload(w + (size_t)(ky * dense_k + kx) * VW);
 #pragma GCC unroll 4
         for (int j = 0; j < np; j++)
-          acc[j] = vfma(column[j * dense_stride + kx], wt, acc[j]);
+          acc[j] = vfma(column[j * dense_stride + kx * dense_dilation], wt, acc[j]);
       }
     }
   } else {
@@ -185,29 +189,32 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
             row[col] = vzero();
         }
         const size_t index = ((size_t)oy * a->out_w + x0) * C + c;
-        const int dense = t->tap_step == 1 && (t->pixel_step == 1 || t->pixel_step == 2);
+        /* (a dense tile reads the input column by column: in_step 1) */
+        const int stride = t->in_step == 1 ? t->pixel_step : 0, dilation = t->tap_step;
         int j = 0;
-#define DW_ROW(DENSE_K, DENSE_STRIDE)                                          \
+#define DW_ROW(DENSE_K, DENSE_STRIDE, DENSE_DILATION)                          \
   do {                                                                         \
     for (; j + DW_PIXELS <= np; j += DW_PIXELS)                                \
-      dw_pixels(DW_PIXELS, DENSE_K, DENSE_STRIDE, a, rows, j * t->pixel_step,  \
-                t, w, scale + c, bias + c, index + (size_t)j * C, (size_t)C,  \
-                n, k, act, form);                                              \
+      dw_pixels(DW_PIXELS, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,     \
+                j * t->pixel_step, t, w, scale + c, bias + c,                  \
+                index + (size_t)j * C, (size_t)C, n, k, act, form);            \
     for (; j < np; j++)                                                        \
-      dw_pixels(1, DENSE_K, DENSE_STRIDE, a, rows, j * t->pixel_step, t, w,    \
-                scale + c, bias + c, index + (size_t)j * C, (size_t)C, n, k,   \
-                act, form);                                                    \
+      dw_pixels(1, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,             \
+                j * t->pixel_step, t, w, scale + c, bias + c,                  \
+                index + (size_t)j * C, (size_t)C, n, k, act, form);            \
   } while (0)
-        if (dense && K == 3 && t->pixel_step == 1)
-          DW_ROW(3, 1);
-        else if (dense && K == 5 && t->pixel_step == 1)
-          DW_ROW(5, 1);
-        else if (dense && K == 3)
-          DW_ROW(3, 2);
-        else if (dense && K == 5)
-          DW_ROW(5, 2);
+        if (K == 3 && stride == 1 && dilation == 1)
+          DW_ROW(3, 1, 1);
+        else if (K == 5 && stride == 1 && dilation == 1)
+          DW_ROW(5, 1, 1);
+        else if (K == 3 && stride == 2 && dilation == 1)
+          DW_ROW(3, 2, 1);
+        else if (K == 5 && stride == 2 && dilation == 1)
+          DW_ROW(5, 2, 1);
+        else if (K == 5 && stride == 1 && dilation == 2)
+          DW_ROW(5, 1, 2);
         else
-          DW_ROW(0, 0);
+          DW_ROW(0, 0, 0);
 #undef DW_ROW
       }
     }
