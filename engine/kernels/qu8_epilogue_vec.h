@@ -76,35 +76,26 @@ q_store(const q_layer *k, vf sum, const float *scale, const float *bias, size_t 
 #define Q_BY_LAYER(k, STATEMENT)                                               \
   do {                                                                         \
     const mnv3_act act_ = (k)->e.act;                                          \
-    if ((k)->output_f32 || (k)->residual_f32) {                                \
-      const mnv3_act act = act_;                                               \
-      const int form = Q_ANY;                                                  \
-      STATEMENT;                                                               \
-    } else if ((k)->residual) {                                                \
-      const int form = Q_UINT8_ADD;                                            \
-      if (act_ == MNV3_ACT_NONE) {                                             \
-        const mnv3_act act = MNV3_ACT_NONE;                                    \
-        STATEMENT;                                                             \
-      } else {                                                                 \
-        const mnv3_act act = act_;                                             \
-        STATEMENT;                                                             \
-      }                                                                        \
-    } else {                                                                   \
-      const int form = Q_UINT8;                                                \
-      if (act_ == MNV3_ACT_NONE) {                                             \
-        const mnv3_act act = MNV3_ACT_NONE;                                    \
-        STATEMENT;                                                             \
-      } else if (act_ == MNV3_ACT_RELU) {                                      \
-        const mnv3_act act = MNV3_ACT_RELU;                                    \
-        STATEMENT;                                                             \
-      } else if (act_ == MNV3_ACT_HSWISH) {                                    \
-        const mnv3_act act = MNV3_ACT_HSWISH;                                  \
-        STATEMENT;                                                             \
-      } else {                                                                 \
-        const mnv3_act act = act_;                                             \
-        STATEMENT;                                                             \
-      }                                                                        \
-    }                                                                          \
+    if ((k)->output_f32 || (k)->residual_f32)                                  \
+      Q_WITH(act_, Q_ANY, STATEMENT);                                          \
+    else if ((k)->residual && act_ == MNV3_ACT_NONE)                           \
+      Q_WITH(MNV3_ACT_NONE, Q_UINT8_ADD, STATEMENT);                           \
+    else if ((k)->residual)                                                    \
+      Q_WITH(act_, Q_UINT8_ADD, STATEMENT);                                    \
+    else if (act_ == MNV3_ACT_NONE)                                            \
+      Q_WITH(MNV3_ACT_NONE, Q_UINT8, STATEMENT);                               \
+    else if (act_ == MNV3_ACT_RELU)                                            \
+      Q_WITH(MNV3_ACT_RELU, Q_UINT8, STATEMENT);                               \
+    else if (act_ == MNV3_ACT_HSWISH)                                          \
+      Q_WITH(MNV3_ACT_HSWISH, Q_UINT8, STATEMENT);                             \
+    else                                                                       \
+      Q_WITH(act_, Q_UINT8, STATEMENT);                                        \
+  } while (0)
+#define Q_WITH(ACT, FORM, STATEMENT)                                           \
+  do {                                                                         \
+    const mnv3_act act = (ACT);                                                \
+    const int form = (FORM);                                                   \
+    STATEMENT;                                                                 \
   } while (0)
 
 #endif
