@@ -149,6 +149,9 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
   const float *scale = a->packed, *bias = scale + cp, *weights = bias + cp;
   const size_t input_bytes = (size_t)a->in_h * a->in_w * C;
   const vf zero = vset1((float)a->in_zero);
+  /* The steps of a dense tile (one that reads the input column by column)
+     for dw_pixels' dense cases; 0 for the others. */
+  const int stride = t->in_step == 1 ? t->pixel_step : 0, dilation = t->tap_step;
   vf scratch[SCRATCH_VECTORS];
   int held[MAX_SCRATCH_ROWS]; /* the input row in each scratch row */
   const vf *rows[MAX_KERNEL];
@@ -189,8 +192,6 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
             row[col] = vzero();
         }
         const size_t index = ((size_t)oy * a->out_w + x0) * C + c;
-        /* (a dense tile reads the input column by column: in_step 1) */
-        const int stride = t->in_step == 1 ? t->pixel_step : 0, dilation = t->tap_step;
         int j = 0;
 #define DW_ROW(DENSE_K, DENSE_STRIDE, DENSE_DILATION)                          \
   do {                                                                         \
