@@ -39,8 +39,8 @@
                              const mnv3_qu8_requant *rq);
 
 /* The table of one ISA, for dispatch.c: the kernels of F32 but the 8-bit
-   1x1 convolution of NAME (an ISA that adds only integer instructions
-   reuses the others of the one it extends). */
+   convolutions of NAME (an ISA that adds only integer instructions reuses
+   the others of the one it extends). */
 #define MNV3_KERNELS_TABLE_OF(NAME, F32)                                       \
   {                                                                            \
     .isa = #NAME, .pointwise = &mnv3_f32_conv1x1__##F32,                       \
@@ -53,7 +53,7 @@
     .blend_lines = mnv3_u8_blend_lines__##F32,                                 \
     .count_changes = mnv3_u8_count_changes__##F32,                             \
     .qpointwise = &MNV3_QU8_POINTWISE_##NAME,                                  \
-    .qdepthwise = &mnv3_qu8_dwconv__##F32,                                     \
+    .qdepthwise = &MNV3_QU8_DEPTHWISE_##NAME,                                     \
     .qgavgpool = mnv3_qu8_gavgpool__##F32, .qvmulc = mnv3_qu8_vmulc__##F32,    \
   }
 #define MNV3_KERNELS_TABLE(ISA) MNV3_KERNELS_TABLE_OF(ISA, ISA)
@@ -74,6 +74,17 @@ extern const mnv3_qconv_kernel mnv3_qu8_conv1x1__neondot;
 #define MNV3_QU8_POINTWISE_avxvnni mnv3_qu8_conv1x1__avxvnni
 #define MNV3_QU8_POINTWISE_neonfma mnv3_qu8_conv1x1__neonfma
 #define MNV3_QU8_POINTWISE_neondot mnv3_qu8_conv1x1__neondot
+/* The 8-bit depthwise convolution of each table: the dot-product ISAs
+   sum 4 kernel rows per instruction in int32 (qu8_dwconv_dot.inc.h), the
+   others sum in float, exactly (qu8_dwconv.inc.h). */
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avx512vnni;
+extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avxvnni;
+#define MNV3_QU8_DEPTHWISE_avx2 mnv3_qu8_dwconv__avx2
+#define MNV3_QU8_DEPTHWISE_avx512bw mnv3_qu8_dwconv__avx512bw
+#define MNV3_QU8_DEPTHWISE_avx512vnni mnv3_qu8_dwconv__avx512vnni
+#define MNV3_QU8_DEPTHWISE_avxvnni mnv3_qu8_dwconv__avxvnni
+#define MNV3_QU8_DEPTHWISE_neonfma mnv3_qu8_dwconv__neonfma
+#define MNV3_QU8_DEPTHWISE_neondot mnv3_qu8_dwconv__neonfma
 /* Declared here, not in kernels.h: only dispatch.c names them. */
 extern const mnv3_kernels mnv3_kernels_avx512vnni;
 extern const mnv3_kernels mnv3_kernels_avxvnni;

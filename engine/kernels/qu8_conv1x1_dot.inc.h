@@ -6,14 +6,10 @@
  *   vi vdot_u8s8(vi acc, vi x, vi w)  acc + per lane the 4 products of
  *                                     x's bytes (uint8) and w's (int8)
  *
- * Weights are int8 for vpdpbusd. Wider ones (a released uint8 model's q -
- * zero point: a channel spans at most 255 values, kernels.h) are split in
- * two planes, w = h + l with h = floor(w / 2), l = w - h, both int8 when
- * -256 <= w <= 254. A channel may be packed negated, with its scale
- * negated, which changes no bit of the result ((-a) * (-s) = a * s in
- * float): one reaching 128 (or, in two planes, 255) but not -127 (-255).
- * A panel of channels takes two planes only when one of its channels does
- * not fit int8 either way: in Google's uint8 MobileNetV3-Small, 15 % of
+ * Weights are int8 for vpdpbusd, negated or in two planes where they
+ * must be (qu8_dot_weights.h). A panel of channels takes two planes only
+ * when one of its channels does not fit int8 either way: in Google's
+ * uint8 MobileNetV3-Small, 15 % of
  * the 1x1 weights (but 40 of 42 layers have such a channel somewhere).
  * The input zero point is folded into the accumulators' start:
  * sum (x - z) w = sum x w - z sum w.
@@ -24,6 +20,7 @@
  * bias[width] (float), then per group of 4 input channels, per plane,
  * width x 4 int8 (a channel's 4 weights together, as vpdpbusd takes them;
  * zero past in_c and out_c). */
+#include "qu8_dot_weights.h"
 #include "qu8_epilogue_vec.h"
 
 #include <string.h>
@@ -54,11 +51,6 @@ static size_t qdot_packed_size(int out_c, int in_c, int kernel) {
   return size;
 }
 
-/* Whether a channel's weights fit int8, as they are or negated. */
-static int fits_int8(int lo, int hi) {
-  return (lo >= INT8_MIN && hi <= INT8_MAX) || (-hi >= INT8_MIN && -lo <= INT8_MAX);
-}
-
 static void qdot_pack(const int16_t *weight, const float *scale, const float *bias,
                       int in_zero, int out_c, int in_c, int kernel, void *dst) {
   memset(dst, 0, qdot_packed_size(out_c, in_c, kernel));
@@ -74,7 +66,7 @@ static void qdot_pack(const int16_t *weight, const float *scale, const float *bi
         lo[j] = row[i] < lo[j] ? row[i] : lo[j];
         hi[j] = row[i] > hi[j] ? row[i] : hi[j];
       }
-      if (!fits_int8(lo[j], hi[j]))
+      if (!qu8_fits_int8(lo[j], hi[j]))
         planes = 2;
     }
     memcpy(panel, &planes, sizeof planes);
@@ -83,18 +75,14 @@ static void qdot_pack(const int16_t *weight, const float *scale, const float *bi
     int8_t *w = (int8_t *)(b + width);
     for (int j = 0; j < real; j++) {
       const int16_t *row = weight + (size_t)(n0 + j) * in_c;
-      const int sign = hi[j] > (planes == 1 ? INT8_MAX : 2 * INT8_MAX) ? -1 : 1;
+      const int sign = qu8_channel_sign(hi[j], planes);
       int32_t sum = 0;
       for (int i = 0; i < in_c; i++) {
-        const int v = sign * row[i], high = v >> 1; /* floor(v / 2) */
+        const int v = sign * row[i];
         sum += v;
         int8_t *group = w + (size_t)(i / 4) * planes * width * 4 + j * 4 + i % 4;
-        if (planes == 1) {
-          group[0] = (int8_t)v;
-        } else {
-          group[0] = (int8_t)high;
-          group[width * 4] = (int8_t)(v - high);
-        }
+        for (int pl = 0; pl < planes; pl++)
+          group[(size_t)pl * width * 4] = qu8_plane_weight(v, pl, planes);
       }
       start[j] = -in_zero * sum;
       s[j] = (float)sign * scale[n0 + j];

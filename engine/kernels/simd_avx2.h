@@ -76,6 +76,21 @@ static inline vi vload_u8_n(const uint8_t *p, int n) {
   memcpy(&bytes, p, (size_t)n);
   return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)bytes));
 }
+/* VW bytes of each of 4 rows, lane j holding byte j of r0, r1, r2, r3
+   (low to high): the 4 taps of one channel that a dot product takes. Rows
+   0-1 and 2-3 share the 128-bit lanes; a dword permute brings each lane
+   the 4x4 byte blocks of its channels, a byte shuffle transposes them. */
+static inline vi vload_u8_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
+                                const uint8_t *r3) {
+  const __m128i a = _mm_castpd_si128(
+      _mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)r0)), (const double *)r1));
+  const __m128i b = _mm_castpd_si128(
+      _mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)r2)), (const double *)r3));
+  __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+  v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+  const __m128i t = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(t));
+}
 /* A byte offset within 4-byte words: the word it lies in, and the byte
    shuffle's selector of that byte within its lane (its index in the lane's
    16 bytes; 0x80 clears the lane's other three bytes). */

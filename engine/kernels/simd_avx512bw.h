@@ -73,6 +73,21 @@ static inline vi vload_u8_n(const uint8_t *p, int n) {
   memcpy(bytes, p, (size_t)n);
   return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)bytes));
 }
+/* VW bytes of each of 4 rows, lane j holding byte j of r0, r1, r2, r3
+   (low to high): the 4 taps of one channel that a dot product takes. The
+   rows go in the 4 128-bit lanes; a dword permute brings each lane the
+   4x4 byte blocks of its channels, a byte shuffle transposes them. */
+static inline vi vload_u8_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
+                                const uint8_t *r3) {
+  __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)r0));
+  v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)r1), 1);
+  v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)r2), 2);
+  v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)r3), 3);
+  v = _mm512_permutexvar_epi32(
+      _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0), v);
+  const __m128i t = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(t));
+}
 /* A byte offset within 4-byte words: the word it lies in, and the byte
    shuffle's selector of that byte within its lane (its index in the lane's
    16 bytes; 0x80 clears the lane's other three bytes). */
