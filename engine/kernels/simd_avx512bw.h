@@ -31,14 +31,10 @@ static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n)
   __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
   q = _mm512_max_epi32(q, _mm512_setzero_si512());
   const __m128i b = _mm512_cvtusepi32_epi8(q); /* saturates at 255 */
-  if (n == VW) {
+  if (n == VW)
     _mm_storeu_si128((__m128i *)p, b);
-  } else {
-    uint8_t tmp[16];
-    _mm_storeu_si128((__m128i *)tmp, b);
-    for (int i = 0; i < n; i++)
-      p[i] = tmp[i];
-  }
+  else /* a byte-masked store (AVX-512 BW): no loop over the bytes */
+    _mm512_mask_storeu_epi8(p, (__mmask64)((1ull << n) - 1), _mm512_castsi128_si512(b));
 }
 /* A store that bypasses the caches (p 64-byte aligned), and the fence that
    orders such stores before what follows. */
@@ -69,9 +65,9 @@ static inline vf vcvt_f(vi v) { return _mm512_cvtepi32_ps(v); }
 static inline vi vload_u8_n(const uint8_t *p, int n) {
   if (n == VW)
     return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-  uint8_t bytes[16] = {0};
-  memcpy(bytes, p, (size_t)n);
-  return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)bytes));
+  /* byte-masked: the bytes past n are neither read nor can fault */
+  return _mm512_cvtepu8_epi32(
+      _mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)((1ull << n) - 1), p)));
 }
 /* VW bytes of each of 4 rows, lane j holding byte j of r0, r1, r2, r3
    (low to high): the 4 taps of one channel that a dot product takes. The
