@@ -115,12 +115,23 @@ static dwd_tiling dwd_tiling_of(const mnv3_qconv_args *a) {
 /* count scratch columns from 4 rows, row r from p[r] on in steps of
    step[r] bytes (0 for a row of the zero point: padding, and rows past the
    kernel). Out of line: one loop for every kind of layer, with its
-   pointers in registers. A vector reaching past the input (the last
-   channels of the input's last pixel) is read from a copy. */
-static __attribute__((noinline)) void dwd_interleave(const uint8_t *p0, const uint8_t *p1,
-                                                     const uint8_t *p2, const uint8_t *p3,
-                                                     const size_t step[4], int count, vi *out,
-                                                     const uint8_t *end, const uint8_t *zrow) {
+   pointers in registers. A group with one kernel row (the fifth of a 5x5
+   kernel: rows past the kernel have zero weights, any bytes do) takes the
+   row's bytes zero-extended, one instruction instead of an interleave of
+   four. A vector reaching past the input (the last channels of the
+   input's last pixel) is read from a copy. */
+static inline __attribute__((always_inline)) vi dwd_column(int rows, const uint8_t *p0,
+                                                           const uint8_t *p1,
+                                                           const uint8_t *p2,
+                                                           const uint8_t *p3) {
+  return rows == 1 ? vload_u8_n(p0, VW) : vload_u8_rows4(p0, p1, p2, p3);
+}
+
+static __attribute__((noinline)) void dwd_interleave(int rows, const uint8_t *p0,
+                                                     const uint8_t *p1, const uint8_t *p2,
+                                                     const uint8_t *p3, const size_t step[4],
+                                                     int count, vi *out, const uint8_t *end,
+                                                     const uint8_t *zrow) {
   const uint8_t *const first[4] = {p0, p1, p2, p3};
   int whole = count; /* columns whose vectors all lie in the input */
   for (int r = 0; r < 4; r++)
@@ -131,8 +142,12 @@ static __attribute__((noinline)) void dwd_interleave(const uint8_t *p0, const ui
     }
   const size_t s0 = step[0], s1 = step[1], s2 = step[2], s3 = step[3];
   int i = 0;
-  for (; i < whole; i++, p0 += s0, p1 += s1, p2 += s2, p3 += s3)
-    out[i] = vload_u8_rows4(p0, p1, p2, p3);
+  if (rows == 1)
+    for (; i < whole; i++, p0 += s0)
+      out[i] = vload_u8_n(p0, VW);
+  else
+    for (; i < whole; i++, p0 += s0, p1 += s1, p2 += s2, p3 += s3)
+      out[i] = vload_u8_rows4(p0, p1, p2, p3);
   for (; i < count; i++, p0 += s0, p1 += s1, p2 += s2, p3 += s3) {
     const uint8_t *q[4] = {p0, p1, p2, p3};
     uint8_t copy[4][VW];
@@ -142,7 +157,7 @@ static __attribute__((noinline)) void dwd_interleave(const uint8_t *p0, const ui
         memcpy(copy[r], q[r], (size_t)(end - q[r]));
         q[r] = copy[r];
       }
-    out[i] = vload_u8_rows4(q[0], q[1], q[2], q[3]);
+    out[i] = dwd_column(rows, q[0], q[1], q[2], q[3]);
   }
 }
 
@@ -218,7 +233,7 @@ dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dwd_tiling 
           vi *col = cols[g];
           for (int i = 0; i < lo; i++)
             col[i] = padding;
-          dwd_interleave(p[0], p[1], p[2], p[3], step, hi - lo, col + lo, end, zrow);
+          dwd_interleave(K - 4 * g, p[0], p[1], p[2], p[3], step, hi - lo, col + lo, end, zrow);
           for (int i = hi; i < used; i++)
             col[i] = padding;
         }
