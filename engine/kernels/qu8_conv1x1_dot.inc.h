@@ -95,10 +95,15 @@ static void qdot_pack(const int16_t *weight, const float *scale, const float *bi
 /* The epilogue of a tile: mr pixels x nv vectors of sums. */
 static void qdot_finish(const q_layer *k, size_t out_c, int32_t sums[][NR], int mr, int nv,
                         const float *scale, const float *bias, size_t p, int n0, int last_n) {
-  Q_BY_LAYER(k, for (int i = 0; i < mr; i++) for (int j = 0; j < nv; j++)
-                    q_store(k, vcvt_f(vload_i(sums[i] + j * VW)), scale + j * VW, bias + j * VW,
-                            (p + i) * out_c + n0 + j * VW, j == nv - 1 ? last_n : VW, act,
-                            form));
+  _Static_assert(QDOT_MR <= Q_BATCH, "a tile's pixels go in one batch");
+  for (int j = 0; j < nv; j++) {
+    vf column[QDOT_MR];
+    for (int i = 0; i < mr; i++)
+      column[i] = vcvt_f(vload_i(sums[i] + j * VW));
+    Q_BY_LAYER(k, q_store_batch(k, mr, column, scale + j * VW, bias + j * VW,
+                                p * out_c + n0 + j * VW, out_c, j == nv - 1 ? last_n : VW, act,
+                                form));
+  }
 }
 
 /* A pixel's 4 input bytes; n < 4 of them at the end of a pixel (the rest

@@ -135,9 +135,7 @@ dw_pixels(const int np, const int dense_k, const int dense_stride, const int den
       }
     }
   }
-#pragma GCC unroll 4
-  for (int j = 0; j < np; j++)
-    q_store(k, acc[j], scale, bias, index + (size_t)j * out_c, n, act, form);
+  q_store_batch(k, np, acc, scale, bias, index, out_c, n, act, form);
 }
 
 /* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */

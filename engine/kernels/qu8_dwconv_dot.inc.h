@@ -185,9 +185,11 @@ dwd_pixels(const int np, const int K, const int planes, vi cols[][DWD_MAX_COLUMN
         for (int j = 0; j < np; j++)
           acc[j] = vdot_u8s8(acc[j], cols[g][col0 + j * t->pixel_step + kx * t->tap_step], wv);
       }
+  vf sums[DWD_PIXELS];
 #pragma GCC unroll 4
   for (int j = 0; j < np; j++)
-    q_store(k, vcvt_f(acc[j]), scale, bias, index + (size_t)j * out_c, n, act, form);
+    sums[j] = vcvt_f(acc[j]);
+  q_store_batch(k, np, sums, scale, bias, index, out_c, n, act, form);
 }
 
 /* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */

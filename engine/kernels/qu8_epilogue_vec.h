@@ -39,13 +39,13 @@ enum {
   Q_UINT8_ADD = 1 /* uint8 output and residual */
 };
 
-/* n (1..VW) output channels of output element `index` (its first channel)
-   from sum, the int32 accumulators as floats (exact); scale and bias are
-   read as whole vectors (packings pad them). act and form are constants
-   where the caller makes them so (Q_BY_LAYER), runtime values (k->e.act,
-   Q_ANY) otherwise. */
-static inline __attribute__((always_inline)) void
-q_store(const q_layer *k, vf sum, const float *scale, const float *bias, size_t index, int n,
+/* The value, before quantization, of n (1..VW) output channels of output
+   element `index` (its first channel) from sum, the int32 accumulators as
+   floats (exact); scale and bias are read as whole vectors (packings pad
+   them). act and form are constants where the caller makes them so
+   (Q_BY_LAYER), runtime values (k->e.act, Q_ANY) otherwise. */
+static inline __attribute__((always_inline)) vf
+q_value(const q_layer *k, vf sum, const float *scale, const float *bias, size_t index, int n,
         const mnv3_act act, const int form) {
   vf v = vadd(vmul(sum, vload(scale)), vload(bias));
   v = vpre_clamp(v, &k->e);
@@ -57,7 +57,14 @@ q_store(const q_layer *k, vf sum, const float *scale, const float *bias, size_t 
   } else if (form == Q_ANY && k->residual_f32) {
     v = vadd(v, n == VW ? vload(k->residual_f32 + index) : vload_n(k->residual_f32 + index, n));
   }
-  v = vactivate_as(v, &k->e, act);
+  return vactivate_as(v, &k->e, act);
+}
+
+/* q_value, stored: quantized to uint8, or as floats. */
+static inline __attribute__((always_inline)) void
+q_store(const q_layer *k, vf sum, const float *scale, const float *bias, size_t index, int n,
+        const mnv3_act act, const int form) {
+  const vf v = q_value(k, sum, scale, bias, index, n, act, form);
   if (form == Q_ANY && k->output_f32) {
     if (n == VW)
       vstore(k->output_f32 + index, v);
@@ -66,6 +73,35 @@ q_store(const q_layer *k, vf sum, const float *scale, const float *bias, size_t 
   } else {
     vstore_u8(k->output + index, v, k->out_inv_scale, k->out_zero, n);
   }
+}
+
+/* Up to Q_BATCH vectors of the same channels (scale, bias, n) at output
+   elements index + j * stride, from sums[j]: every load (the layer's
+   fields, scale, bias, residuals) before the first store, since a uint8
+   store may alias any of them and would make the compiler read them
+   again for each vector. */
+#define Q_BATCH 8
+static inline __attribute__((always_inline)) void
+q_store_batch(const q_layer *k, const int count, const vf *sums, const float *scale,
+              const float *bias, size_t index, size_t stride, int n, const mnv3_act act,
+              const int form) {
+  if (form == Q_ANY) {
+    for (int j = 0; j < count; j++)
+      q_store(k, sums[j], scale, bias, index + (size_t)j * stride, n, act, form);
+    return;
+  }
+  vpacked_u8 bytes[Q_BATCH];
+  const float inv_scale = k->out_inv_scale;
+  const int zero = k->out_zero;
+  uint8_t *const out = k->output;
+#pragma GCC unroll 8
+  for (int j = 0; j < count; j++)
+    bytes[j] = vquantize_u8(q_value(k, sums[j], scale, bias, index + (size_t)j * stride, n,
+                                    act, form),
+                            inv_scale, zero);
+#pragma GCC unroll 8
+  for (int j = 0; j < count; j++)
+    vstore_bytes(out + index + (size_t)j * stride, bytes[j], n);
 }
 
 /* Runs STATEMENT, which names `act` and `form`, with both constants for

@@ -38,13 +38,17 @@ static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
 static inline vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 
-/* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+/* VW lanes quantized as mnv3_quantize_u8 does, as bytes (the low 8). */
+typedef __m128i vpacked_u8;
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
   vf t = _mm256_mul_ps(v, _mm256_set1_ps(inv_scale));
   t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
   const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(zero));
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-  const __m128i b = _mm_packus_epi16(w, w);
+  return _mm_packus_epi16(w, w);
+}
+/* The first n (1..VW) of them. */
+static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
   if (n == VW) {
     _mm_storel_epi64((__m128i *)p, b);
   } else {
@@ -53,6 +57,9 @@ static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n)
     for (int i = 0; i < n; i++)
       p[i] = tmp[i];
   }
+}
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }
 
 /* Integer lanes, a byte gather and an interleaving store, for frame preprocessing. */

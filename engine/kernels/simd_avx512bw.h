@@ -24,17 +24,24 @@ static inline vf vload_n(const float *p, int n) {
 static inline void vstore_n(float *p, vf v, int n) {
   _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
 }
-/* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+/* VW lanes quantized as mnv3_quantize_u8 does, as bytes. */
+typedef __m128i vpacked_u8;
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
   vf t = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
   t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
   __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
   q = _mm512_max_epi32(q, _mm512_setzero_si512());
-  const __m128i b = _mm512_cvtusepi32_epi8(q); /* saturates at 255 */
+  return _mm512_cvtusepi32_epi8(q); /* saturates at 255 */
+}
+/* The first n (1..VW) of them. */
+static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
   if (n == VW)
     _mm_storeu_si128((__m128i *)p, b);
   else /* a byte-masked store (AVX-512 BW): no loop over the bytes */
     _mm512_mask_storeu_epi8(p, (__mmask64)((1ull << n) - 1), _mm512_castsi128_si512(b));
+}
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }
 /* A store that bypasses the caches (p 64-byte aligned), and the fence that
    orders such stores before what follows. */
