@@ -10,6 +10,10 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
   float m[CHUNK];
   const vi in_zero = vset1_i(gate->in_zero);
   const vf lo = vset1(rq->post_lo), hi = vset1(rq->post_hi);
+  /* Locals: a uint8 store may alias *rq, which would be read again after
+     each one. */
+  const float inv_scale = rq->out_inv_scale;
+  const int out_zero = rq->out_zero;
   for (int c0 = 0; c0 < channels; c0 += CHUNK) {
     const int nc = channels - c0 < CHUNK ? channels - c0 : CHUNK;
     for (int c = 0; c < nc; c++)
@@ -22,7 +26,7 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
         const vi x = vsub_i(vload_u8_n(in + row + c, n), in_zero);
         const vf v = vmin(vmax(vmul(vcvt_f(x), n == VW ? vload(m + c) : vload_n(m + c, n)), lo),
                           hi);
-        vstore_u8(out + row + c, v, rq->out_inv_scale, rq->out_zero, n);
+        vstore_u8(out + row + c, v, inv_scale, out_zero, n);
       }
     }
   }
