@@ -13,6 +13,7 @@
  *
  * Packed: scale[cp], bias[cp], then per vector of VW channels, per tap, VW
  * weights as floats (zero past out_c). */
+#include "qu8_dw_columns.h"
 #include "qu8_epilogue_vec.h"
 
 #include <limits.h>
@@ -57,30 +58,22 @@ static void dw_pack(const int16_t *weight, const float *scale, const float *bias
       w[((size_t)(c / VW) * taps + t) * VW + c % VW] = (float)weight[(size_t)c * taps + t];
 }
 
-/* How a tile maps scratch rows and columns to the input's: dense tiles
-   convert every input column they span (taps of neighbouring pixels share
-   them) and keep every input row they span, in a ring, for the output rows
-   after (so each input element is converted about once); a dilation too
-   wide for the scratch takes one pixel at a time, only its kernel's
-   columns and rows, converted again for each output row. */
+/* How a tile maps scratch rows to the input's (its columns: map): dense
+   tiles keep every input row they span, in a ring, for the output rows
+   after (so each input element is converted about once); the others keep
+   one row per kernel row, converted again for each output row. */
 typedef struct dw_tiling {
-  int pixels;     /* output pixels per tile */
-  int rows;       /* scratch rows: a ring of input rows, or one per kernel row */
+  dw_columns map;
+  int rows; /* scratch rows: a ring of input rows, or one per kernel row */
   int ring;
-  int columns;    /* scratch columns per row */
-  int in_step;    /* input columns per scratch column */
-  int tap_step;   /* scratch columns between a pixel's taps */
-  int pixel_step; /* scratch columns between neighbouring pixels */
+  int columns; /* scratch columns per row */
 } dw_tiling;
 
 static dw_tiling dw_tiling_of(const mnv3_qconv_args *a) {
   const int K = a->kernel, span = (K - 1) * a->dilation + 1;
   const int ring = SCRATCH_VECTORS / span >= span;
   const int rows = ring ? span : K, columns = SCRATCH_VECTORS / rows;
-  if (span <= columns)
-    return (dw_tiling){(columns - span) / a->stride + 1, rows, ring, columns, 1, a->dilation,
-                       a->stride};
-  return (dw_tiling){1, rows, ring, columns, a->dilation, 1, 0};
+  return (dw_tiling){dw_columns_of(a, columns, INT_MAX), rows, ring, columns};
 }
 
 /* VW channels of one input pixel (n of them real; the others read as long
@@ -131,7 +124,7 @@ dw_pixels(const int np, const int dense_k, const int dense_stride, const int den
         const vf wt = vload(w + (size_t)(ky * K + kx) * VW);
 #pragma GCC unroll 4
         for (int j = 0; j < np; j++)
-          acc[j] = vfma(row[j * t->pixel_step + kx * t->tap_step], wt, acc[j]);
+          acc[j] = vfma(row[j * t->map.pixel_step + kx * t->map.tap_step], wt, acc[j]);
       }
     }
   }
@@ -149,17 +142,17 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
   const vf zero = vset1((float)a->in_zero);
   /* The steps of a dense tile (one that reads the input column by column)
      for dw_pixels' dense cases; 0 for the others. */
-  const int stride = t->in_step == 1 ? t->pixel_step : 0, dilation = t->tap_step;
+  const int stride = t->map.in_step == 1 ? t->map.pixel_step : 0, dilation = t->map.tap_step;
   vf scratch[SCRATCH_VECTORS];
   int held[MAX_SCRATCH_ROWS]; /* the input row in each scratch row */
   const vf *rows[MAX_KERNEL];
   for (int c = a->oc_begin; c < a->oc_end; c += VW) {
     const int n = C - c < VW ? C - c : VW;
     const float *w = weights + (size_t)(c / VW) * taps * VW;
-    for (int x0 = 0; x0 < a->out_w; x0 += t->pixels) {
-      const int np = a->out_w - x0 < t->pixels ? a->out_w - x0 : t->pixels;
+    for (int x0 = 0; x0 < a->out_w; x0 += t->map.pixels) {
+      const int np = a->out_w - x0 < t->map.pixels ? a->out_w - x0 : t->map.pixels;
       const int used =
-          t->pixel_step ? (np - 1) * t->pixel_step + (K - 1) * t->tap_step + 1 : K;
+          t->map.pixel_step ? (np - 1) * t->map.pixel_step + (K - 1) * t->map.tap_step + 1 : K;
       const int ix0 = x0 * a->stride - a->pad_left;
       for (int r = 0; r < t->rows; r++)
         held[r] = INT_MIN;
@@ -175,15 +168,15 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
           /* Columns [lo, hi) lie in the input; the others are padding. */
           int lo = 0, hi = 0;
           if (iy >= 0 && iy < a->in_h) {
-            lo = ix0 < 0 ? (-ix0 + t->in_step - 1) / t->in_step : 0;
-            hi = (a->in_w - ix0 + t->in_step - 1) / t->in_step;
+            lo = ix0 < 0 ? (-ix0 + t->map.in_step - 1) / t->map.in_step : 0;
+            hi = (a->in_w - ix0 + t->map.in_step - 1) / t->map.in_step;
             hi = hi < 0 ? 0 : hi < used ? hi : used;
             lo = lo < hi ? lo : hi;
           }
           for (int col = 0; col < lo; col++)
             row[col] = vzero();
-          const size_t step = (size_t)t->in_step * C;
-          size_t at = ((size_t)iy * a->in_w + (size_t)(ix0 + lo * t->in_step)) * C + c;
+          const size_t step = (size_t)t->map.in_step * C;
+          size_t at = ((size_t)iy * a->in_w + (size_t)(ix0 + lo * t->map.in_step)) * C + c;
           for (int col = lo; col < hi; col++, at += step)
             row[col] = dw_load(a->input + at, n, at + VW <= input_bytes, zero);
           for (int col = hi; col < used; col++)
@@ -195,11 +188,11 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
   do {                                                                         \
     for (; j + DW_PIXELS <= np; j += DW_PIXELS)                                \
       dw_pixels(DW_PIXELS, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,     \
-                j * t->pixel_step, t, w, scale + c, bias + c,                  \
+                j * t->map.pixel_step, t, w, scale + c, bias + c,                  \
                 index + (size_t)j * C, (size_t)C, n, k, act, form);            \
     for (; j < np; j++)                                                        \
       dw_pixels(1, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,             \
-                j * t->pixel_step, t, w, scale + c, bias + c,                  \
+                j * t->map.pixel_step, t, w, scale + c, bias + c,                  \
                 index + (size_t)j * C, (size_t)C, n, k, act, form);            \
   } while (0)
         if (K == 3 && stride == 1 && dilation == 1)

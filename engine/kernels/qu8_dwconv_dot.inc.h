@@ -19,6 +19,7 @@
  * channels, per plane, per group of 4 kernel rows, per kernel column, VW x
  * 4 int8 (a channel's 4 rows together; zero past the kernel and out_c). */
 #include "qu8_dot_weights.h"
+#include "qu8_dw_columns.h"
 #include "qu8_epilogue_vec.h"
 
 #include <stddef.h>
@@ -93,25 +94,6 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
   }
 }
 
-/* How a tile's scratch columns map to input columns: dense tiles
-   interleave every input column their pixels span (neighbouring pixels
-   share them); a dilation too wide for the scratch takes one pixel at a
-   time and only its kernel's columns. */
-typedef struct dwd_tiling {
-  int pixels;     /* output pixels per tile */
-  int in_step;    /* input columns per scratch column */
-  int tap_step;   /* scratch columns between a pixel's taps */
-  int pixel_step; /* scratch columns between neighbouring pixels */
-} dwd_tiling;
-
-static dwd_tiling dwd_tiling_of(const mnv3_qconv_args *a) {
-  const int span = (a->kernel - 1) * a->dilation + 1;
-  if (span > DWD_MAX_COLUMNS)
-    return (dwd_tiling){1, a->dilation, 1, 0};
-  const int fit = (DWD_MAX_COLUMNS - span) / a->stride + 1;
-  return (dwd_tiling){fit < DWD_TILE ? fit : DWD_TILE, 1, a->dilation, a->stride};
-}
-
 /* count scratch columns from 4 rows, row r from p[r] on in steps of
    step[r] bytes (0 for a row of the zero point: padding, and rows past the
    kernel). Out of line: one loop for every kind of layer, with its
@@ -165,7 +147,7 @@ static __attribute__((noinline)) void dwd_interleave(int rows, const uint8_t *p0
    constants where the caller makes them so. */
 static inline __attribute__((always_inline)) void
 dwd_pixels(const int np, const int K, const int planes, vi cols[][DWD_MAX_COLUMNS], int col0,
-           const dwd_tiling *t, const int8_t *w, const int32_t *start, const float *scale,
+           const dw_columns *t, const int8_t *w, const int32_t *start, const float *scale,
            const float *bias, size_t index, size_t out_c, int n, const q_layer *k,
            const mnv3_act act, const int form) {
   const int groups = dwd_groups(K);
@@ -194,7 +176,7 @@ dwd_pixels(const int np, const int K, const int planes, vi cols[][DWD_MAX_COLUMN
 
 /* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */
 static inline __attribute__((always_inline)) void
-dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dwd_tiling *t,
+dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_columns *t,
          const q_layer *k, const mnv3_act act, const int form) {
   const int C = a->out_c, K = a->kernel, groups = dwd_groups(K);
   const size_t cp = dwd_round_up((size_t)C, VW);
@@ -267,7 +249,7 @@ dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dwd_tiling 
 
 static void dwd_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const q_layer layer = q_layer_of(a), *k = &layer;
-  const dwd_tiling t = dwd_tiling_of(a);
+  const dw_columns t = dw_columns_of(a, DWD_MAX_COLUMNS, DWD_TILE);
   Q_BY_LAYER(k, dwd_rows(a, row_begin, row_end, &t, k, act, form));
 }
 
