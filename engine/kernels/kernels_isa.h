@@ -18,9 +18,9 @@
                              float post_hi);                                   \
   void mnv3_f32_resize_bilinear__##isa(const float *in, int in_h, int in_w,    \
                                        int channels, float *out, int out_h,    \
-                                       int out_w, int row_begin, int row_end,   \
-                                       int streaming);                          \
-  void mnv3_u8_yuv_rgb_resize__##isa(const mnv3_yuv_rows *rows, int x_begin,  \
+                                       int out_w, int row_begin, int row_end,  \
+                                       int streaming);                         \
+  void mnv3_u8_yuv_rgb_resize__##isa(const mnv3_yuv_rows *rows, int x_begin,   \
                                      int x_end, float *dst);                   \
   void mnv3_f32_argmax__##isa(const float *scores, int pixels, int channels,   \
                               uint8_t *out);                                   \
@@ -28,13 +28,13 @@
                                   uint16_t add);                               \
   void mnv3_u8_blend_lines__##isa(uint8_t *p, const uint16_t *keep,            \
                                   const uint16_t *add, int n);                 \
-  int mnv3_u8_count_changes__##isa(const uint8_t *p, int n);                  \
+  int mnv3_u8_count_changes__##isa(const uint8_t *p, int n);                   \
   extern const mnv3_qconv_kernel mnv3_qu8_dwconv__##isa;                       \
   void mnv3_qu8_gavgpool__##isa(const uint8_t *in, int pixels, int channels,   \
                                 int c_begin, int c_end, uint8_t *out,          \
                                 int in_zero, float multiplier,                 \
                                 const mnv3_qu8_requant *rq);                   \
-  void mnv3_qu8_vmulc__##isa(const uint8_t *in, const mnv3_qu8_gate *gate,    \
+  void mnv3_qu8_vmulc__##isa(const uint8_t *in, const mnv3_qu8_gate *gate,     \
                              int pixels, int channels, uint8_t *out,           \
                              const mnv3_qu8_requant *rq);
 
@@ -53,7 +53,7 @@
     .blend_lines = mnv3_u8_blend_lines__##F32,                                 \
     .count_changes = mnv3_u8_count_changes__##F32,                             \
     .qpointwise = &MNV3_QU8_POINTWISE_##NAME,                                  \
-    .qdepthwise = &MNV3_QU8_DEPTHWISE_##NAME,                                     \
+    .qdepthwise = &MNV3_QU8_DEPTHWISE_##NAME,                                  \
     .qgavgpool = mnv3_qu8_gavgpool__##F32, .qvmulc = mnv3_qu8_vmulc__##F32,    \
   }
 #define MNV3_KERNELS_TABLE(ISA) MNV3_KERNELS_TABLE_OF(ISA, ISA)

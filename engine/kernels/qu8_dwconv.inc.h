@@ -188,11 +188,11 @@ dw_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_tiling *t
   do {                                                                         \
     for (; j + DW_PIXELS <= np; j += DW_PIXELS)                                \
       dw_pixels(DW_PIXELS, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,     \
-                j * t->map.pixel_step, t, w, scale + c, bias + c,                  \
+                j * t->map.pixel_step, t, w, scale + c, bias + c,              \
                 index + (size_t)j * C, (size_t)C, n, k, act, form);            \
     for (; j < np; j++)                                                        \
       dw_pixels(1, DENSE_K, DENSE_STRIDE, DENSE_DILATION, a, rows,             \
-                j * t->map.pixel_step, t, w, scale + c, bias + c,                  \
+                j * t->map.pixel_step, t, w, scale + c, bias + c,              \
                 index + (size_t)j * C, (size_t)C, n, k, act, form);            \
   } while (0)
         if (K == 3 && stride == 1 && dilation == 1)

@@ -51,6 +51,15 @@ static size_t dwd_packed_size(int out_c, int in_c, int kernel) {
   return DWD_HEADER + 12 * cp + cp / VW * DWD_MAX_PLANES * dwd_plane_bytes(kernel);
 }
 
+/* The range [lo, hi] (holding 0) of a channel's n weights. */
+static void dwd_range(const int16_t *w, int n, int *lo, int *hi) {
+  *lo = *hi = 0;
+  for (int t = 0; t < n; t++) {
+    *lo = w[t] < *lo ? w[t] : *lo;
+    *hi = w[t] > *hi ? w[t] : *hi;
+  }
+}
+
 static void dwd_pack(const int16_t *weight, const float *scale, const float *bias, int in_zero,
                      int out_c, int in_c, int kernel, void *dst) {
   memset(dst, 0, dwd_packed_size(out_c, in_c, kernel));
@@ -58,12 +67,8 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
   const int taps = kernel * kernel, groups = dwd_groups(kernel);
   int32_t planes = 1;
   for (int c = 0; c < out_c; c++) {
-    int lo = 0, hi = 0;
-    for (int t = 0; t < taps; t++) {
-      const int v = weight[(size_t)c * taps + t];
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
-    }
+    int lo, hi;
+    dwd_range(weight + (size_t)c * taps, taps, &lo, &hi);
     if (!qu8_fits_int8(lo, hi))
       planes = 2;
   }
@@ -73,9 +78,8 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
   int8_t *w = (int8_t *)(start + cp);
   for (int c = 0; c < out_c; c++) {
     const int16_t *kw = weight + (size_t)c * taps;
-    int hi = 0;
-    for (int t = 0; t < taps; t++)
-      hi = kw[t] > hi ? kw[t] : hi;
+    int lo, hi;
+    dwd_range(kw, taps, &lo, &hi);
     const int sign = qu8_channel_sign(hi, planes);
     int32_t sum = 0;
     for (int ky = 0; ky < kernel; ky++)
@@ -94,6 +98,15 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
   }
 }
 
+/* One scratch column: a group's 4 rows interleaved, or its one row
+   zero-extended. */
+static inline __attribute__((always_inline)) vi dwd_column(int rows, const uint8_t *p0,
+                                                           const uint8_t *p1,
+                                                           const uint8_t *p2,
+                                                           const uint8_t *p3) {
+  return rows == 1 ? vload_u8_n(p0, VW) : vload_u8_rows4(p0, p1, p2, p3);
+}
+
 /* count scratch columns from 4 rows, row r from p[r] on in steps of
    step[r] bytes (0 for a row of the zero point: padding, and rows past the
    kernel). Out of line: one loop for every kind of layer, with its
@@ -102,13 +115,6 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
    row's bytes zero-extended, one instruction instead of an interleave of
    four. A vector reaching past the input (the last channels of the
    input's last pixel) is read from a copy. */
-static inline __attribute__((always_inline)) vi dwd_column(int rows, const uint8_t *p0,
-                                                           const uint8_t *p1,
-                                                           const uint8_t *p2,
-                                                           const uint8_t *p3) {
-  return rows == 1 ? vload_u8_n(p0, VW) : vload_u8_rows4(p0, p1, p2, p3);
-}
-
 static __attribute__((noinline)) void dwd_interleave(int rows, const uint8_t *p0,
                                                      const uint8_t *p1, const uint8_t *p2,
                                                      const uint8_t *p3, const size_t step[4],

@@ -50,9 +50,7 @@ q_value(const q_layer *k, vf sum, const float *scale, const float *bias, size_t 
   vf v = vadd(vmul(sum, vload(scale)), vload(bias));
   v = vpre_clamp(v, &k->e);
   if (form == Q_UINT8_ADD || (form == Q_ANY && k->residual)) {
-    const vi r = vsub_i(n == VW ? vload_u8_n(k->residual + index, VW)
-                                : vload_u8_n(k->residual + index, n),
-                        vset1_i(k->residual_zero));
+    const vi r = vsub_i(vload_u8_n(k->residual + index, n), vset1_i(k->residual_zero));
     v = vadd(v, vmul(vcvt_f(r), vset1(k->residual_scale)));
   } else if (form == Q_ANY && k->residual_f32) {
     v = vadd(v, n == VW ? vload(k->residual_f32 + index) : vload_n(k->residual_f32 + index, n));
