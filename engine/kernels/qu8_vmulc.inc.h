@@ -1,24 +1,56 @@
 /* Template: squeeze-and-excitation gating of uint8 tensors (kernels.h:
  * mnv3_qu8_vmulc_fn) for one ISA: the reference's float operations in its
- * order, VW channels a vector (the channel counts of MobileNetV3 leave 8
- * over 16: a partial vector, not a scalar loop), each channel's multiplier
- * computed once per call. Include after one simd_<isa>.h. */
-#define CHUNK 1024 /* channels whose multipliers stay on the stack */
+ * order, VW elements a vector, each channel's multiplier computed once per
+ * call. The tensor goes as one flat run of vectors, with the channels'
+ * multipliers repeated until their pattern spans whole vectors
+ * (MobileNetV3's channel counts, multiples of 8 but not always of 16, take
+ * two pixels): no partial vector per pixel. Channel counts whose pattern
+ * is longer than PERIOD_MAX go pixel by pixel, in chunks of channels. Include
+ * after one simd_<isa>.h. */
+#define PERIOD_MAX 2048
+
+static inline __attribute__((always_inline)) float
+gate_multiplier(const mnv3_qu8_gate *gate, int c) {
+  return gate->in_scale * ((float)(gate->gate[c] - gate->gate_zero) * gate->gate_scale);
+}
 
 void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
                                 int channels, uint8_t *out, const mnv3_qu8_requant *rq) {
-  float m[CHUNK];
+  float m[PERIOD_MAX];
   const vi in_zero = vset1_i(gate->in_zero);
   const vf lo = vset1(rq->post_lo), hi = vset1(rq->post_hi);
   /* Locals: a uint8 store may alias *rq, which would be read again after
      each one. */
   const float inv_scale = rq->out_inv_scale;
   const int out_zero = rq->out_zero;
-  for (int c0 = 0; c0 < channels; c0 += CHUNK) {
-    const int nc = channels - c0 < CHUNK ? channels - c0 : CHUNK;
+  size_t period = (size_t)channels;
+  while (period % VW)
+    period += (size_t)channels;
+  if (period <= PERIOD_MAX) {
+    for (int c = 0; c < channels; c++)
+      m[c] = gate_multiplier(gate, c);
+    for (size_t i = (size_t)channels; i < period; i++)
+      m[i] = m[i - (size_t)channels];
+    const size_t total = (size_t)pixels * channels;
+    size_t i = 0, at = 0; /* at: i's place in the pattern, whole vectors */
+    for (; i + VW <= total; i += VW) {
+      const vi x = vsub_i(vload_u8_n(in + i, VW), in_zero);
+      vstore_u8(out + i, vmin(vmax(vmul(vcvt_f(x), vload(m + at)), lo), hi), inv_scale,
+                out_zero, VW);
+      at = at + VW == period ? 0 : at + VW;
+    }
+    if (i < total) {
+      const int n = (int)(total - i);
+      const vi x = vsub_i(vload_u8_n(in + i, n), in_zero);
+      vstore_u8(out + i, vmin(vmax(vmul(vcvt_f(x), vload(m + at)), lo), hi), inv_scale,
+                out_zero, n);
+    }
+    return;
+  }
+  for (int c0 = 0; c0 < channels; c0 += PERIOD_MAX) {
+    const int nc = channels - c0 < PERIOD_MAX ? channels - c0 : PERIOD_MAX;
     for (int c = 0; c < nc; c++)
-      m[c] = gate->in_scale *
-             ((float)(gate->gate[c0 + c] - gate->gate_zero) * gate->gate_scale);
+      m[c] = gate_multiplier(gate, c0 + c);
     for (int p = 0; p < pixels; p++) {
       const size_t row = (size_t)p * channels + c0;
       for (int c = 0; c < nc; c += VW) {

@@ -225,7 +225,7 @@ static void test_convolutions(const mnv3_kernels *v) {
 }
 
 static void test_small_ops(const mnv3_kernels *v) {
-  static const int channels[] = {1, 7, 16, 33, 961};
+  static const int channels[] = {1, 7, 16, 33, 120, 961};
   const mnv3_qu8_requant rq = {-0.5f, 2.0f, 1.0f / 0.011f, 45};
   for (size_t c = 0; c < sizeof channels / sizeof *channels; c++)
     for (int pixels = 1; pixels <= 50; pixels += 7) {
