@@ -14,16 +14,18 @@
  * sum w), and taps outside the input read z, so they add 0, as the
  * reference's skipped taps. int32 sums, exact: the reference's to the bit.
  *
- * A 3x3 kernel at stride 1 fills 3 of a group's 4 rows: there, two output
- * rows share one interleave of 4 input rows, the upper with the weights in
- * rows 0-2, the lower with a copy of them shifted to rows 1-3 (the
- * interleave was 35 % of such a layer's time).
+ * At stride 1, the rows a kernel leaves free in its last group serve
+ * the next output rows: 4 x groups - k + 1 output rows (2 for a 3x3, 4
+ * for a 5x5) share one interleave of their input rows, each with its own
+ * copy of the weights shifted down by its row (the interleave was 35 % of
+ * a 3x3 layer's time, 25 % of a 5x5's), at the same count of dot products.
  *
  * Packed: a 64-byte header (the plane count, qu8_dot_weights.h), scale[cp]
  * and bias[cp] (float), start[cp] (int32: -z sum w), then per vector of VW
  * channels, per plane, per group of 4 kernel rows, per kernel column, VW x
  * 4 int8 (a channel's 4 rows together; zero past the kernel and out_c);
- * for a 3x3 kernel, the same again with the rows shifted by one. */
+ * then the same again for each output row after the first that shares an
+ * interleave, the kernel's rows shifted down by that row. */
 #include "qu8_dot_weights.h"
 #include "qu8_dw_columns.h"
 #include "qu8_epilogue_vec.h"
@@ -51,8 +53,9 @@ static size_t dwd_plane_bytes(int kernel) {
   return (size_t)dwd_groups(kernel) * kernel * VW * 4;
 }
 
-/* Weight sets: the kernel, and for a 3x3 its copy one row lower. */
-static int dwd_sets(int kernel) { return kernel == 3 ? 2 : 1; }
+/* Output rows per interleave at stride 1, and so weight sets: set r has
+   kernel row ky in row r + ky of the groups. */
+static int dwd_sets(int kernel) { return 4 * dwd_groups(kernel) - kernel + 1; }
 
 static size_t dwd_packed_size(int out_c, int in_c, int kernel) {
   (void)in_c;
@@ -97,12 +100,13 @@ static void dwd_pack(const int16_t *weight, const float *scale, const float *bia
       for (int kx = 0; kx < kernel; kx++) {
         const int v = sign * kw[ky * kernel + kx];
         sum += v;
-        for (int pl = 0; pl < planes; pl++) {
-          const size_t vec = ((size_t)(c / VW) * planes + pl) * groups + ky / 4;
-          for (int set = 0; set < dwd_sets(kernel); set++)
-            w[set * set_bytes + (vec * kernel + kx) * VW * 4 + (size_t)(c % VW) * 4 +
-              ky % 4 + set] = qu8_plane_weight(v, pl, planes);
-        }
+        for (int pl = 0; pl < planes; pl++)
+          for (int set = 0; set < dwd_sets(kernel); set++) {
+            const int row = set + ky;
+            const size_t vec = ((size_t)(c / VW) * planes + pl) * groups + row / 4;
+            w[set * set_bytes + (vec * kernel + kx) * VW * 4 + (size_t)(c % VW) * 4 + row % 4] =
+                qu8_plane_weight(v, pl, planes);
+          }
       }
     start[c] = -in_zero * sum;
     s[c] = (float)sign * scale[c];
@@ -205,17 +209,16 @@ dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_columns 
   const int32_t *start = (const int32_t *)(bias + cp);
   const int8_t *weights = (const int8_t *)(start + cp);
   const size_t vector_bytes = (size_t)planes * dwd_plane_bytes(K);
-  const int8_t *lower_weights = weights + cp / VW * vector_bytes; /* 3x3 only */
-  /* Output rows per interleave: 2 where the kernel's 3 rows leave the
-     group's fourth free. */
-  const int pairs = K == 3 && a->stride == 1 && a->dilation == 1;
+  const size_t set_bytes = cp / VW * vector_bytes;
+  /* Output rows per interleave (dwd_sets). */
+  const int shared = a->stride == 1 && a->dilation == 1 ? dwd_sets(K) : 1;
   const uint8_t *end = a->input + (size_t)a->in_h * a->in_w * C;
   uint8_t zrow[VW];
   memset(zrow, a->in_zero, sizeof zrow);
   const vi padding = vload_u8_rows4(zrow, zrow, zrow, zrow);
   vi cols[DWD_MAX_GROUPS][DWD_MAX_COLUMNS];
   for (int oy = row_begin, rows; oy < row_end; oy += rows) {
-    rows = pairs && row_end - oy >= 2 ? 2 : 1;
+    rows = row_end - oy < shared ? row_end - oy : shared;
     for (int x0 = 0; x0 < a->out_w; x0 += t->pixels) {
       const int np = a->out_w - x0 < t->pixels ? a->out_w - x0 : t->pixels;
       const int used = t->pixel_step ? (np - 1) * t->pixel_step + (K - 1) * t->tap_step + 1 : K;
@@ -240,12 +243,13 @@ dwd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const dw_columns 
           vi *col = cols[g];
           for (int i = 0; i < lo; i++)
             col[i] = padding;
-          dwd_interleave(K - 4 * g, p[0], p[1], p[2], p[3], step, hi - lo, col + lo, end, zrow);
+          dwd_interleave(K + rows - 1 - 4 * g, p[0], p[1], p[2], p[3], step, hi - lo, col + lo,
+                         end, zrow);
           for (int i = hi; i < used; i++)
             col[i] = padding;
         }
         for (int r = 0; r < rows; r++) {
-          const int8_t *w = (r ? lower_weights : weights) + (size_t)(c / VW) * vector_bytes;
+          const int8_t *w = weights + r * set_bytes + (size_t)(c / VW) * vector_bytes;
           const size_t index = ((size_t)(oy + r) * a->out_w + x0) * C + c;
           int j = 0;
 #define DWD_ROW(KC, PLANES)                                                    \
