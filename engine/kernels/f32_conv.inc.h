@@ -35,9 +35,7 @@ conv_finish(const mnv3_conv_args *a, vf v, size_t index, int n, const vepilogue 
   if (a->residual)
     v = vadd(v, n == VW ? vload(a->residual + index) : vload_n(a->residual + index, n));
   v = vactivate(v, e);
-  if (a->output_u8)
-    vstore_u8(a->output_u8 + index, v, a->out_inv_scale, a->out_zero, n);
-  else if (n == VW)
+  if (n == VW)
     vstore(a->output + index, v);
   else
     vstore_n(a->output + index, v, n);

@@ -39,13 +39,6 @@ typedef struct mnv3_conv_args {
      never written. NULL for none. */
   const float *in_gate;
   float gate_lo, gate_hi;
-  /* Dense kernels only: when set, the output is quantized to uint8 here
-     (mnv3_quantize_u8 with out_inv_scale and out_zero) instead of written
-     to `output`: the stem of 8-bit plans, which runs in float on the float
-     input. */
-  uint8_t *output_u8;
-  float out_inv_scale;
-  int out_zero;
 } mnv3_conv_args;
 
 /* The widest input a pointwise kernel gates (each ISA keeps a tile's gated
@@ -230,6 +223,10 @@ typedef struct mnv3_qu8_gate {
 } mnv3_qu8_gate;
 typedef void (*mnv3_qu8_vmulc_fn)(const uint8_t *in, const mnv3_qu8_gate *gate, int pixels,
                                   int channels, uint8_t *out, const mnv3_qu8_requant *rq);
+/* n floats clamped to [lo, hi] (a NaN becomes lo), then to uint8 as
+   mnv3_quantize_u8: the network input, for the stem. */
+typedef void (*mnv3_qu8_quantize_fn)(const float *in, size_t n, float lo, float hi,
+                                     float inv_scale, int zero, uint8_t *out);
 
 /* The quantization shared by every variant: v * inv_scale limited to
    +-512 first (so that nothing overflows and a NaN becomes 0, as the
@@ -259,8 +256,10 @@ typedef struct mnv3_kernels {
   /* 8-bit inference */
   const mnv3_qconv_kernel *qpointwise;
   const mnv3_qconv_kernel *qdepthwise;
+  const mnv3_qconv_kernel *qdense; /* the stem, on the quantized input */
   mnv3_qu8_gavgpool_fn qgavgpool;
   mnv3_qu8_vmulc_fn qvmulc;
+  mnv3_qu8_quantize_fn qquantize;
 } mnv3_kernels;
 
 /* The reference twins. */

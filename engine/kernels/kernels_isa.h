@@ -36,7 +36,10 @@
                                 const mnv3_qu8_requant *rq);                   \
   void mnv3_qu8_vmulc__##isa(const uint8_t *in, const mnv3_qu8_gate *gate,     \
                              int pixels, int channels, uint8_t *out,           \
-                             const mnv3_qu8_requant *rq);
+                             const mnv3_qu8_requant *rq);                      \
+  void mnv3_qu8_quantize__##isa(const float *in, size_t n, float lo,          \
+                                float hi, float inv_scale, int zero,           \
+                                uint8_t *out);
 
 /* The table of one ISA, for dispatch.c: the kernels of F32 but the 8-bit
    convolutions of NAME (an ISA that adds only integer instructions reuses
@@ -54,7 +57,9 @@
     .count_changes = mnv3_u8_count_changes__##F32,                             \
     .qpointwise = &MNV3_QU8_POINTWISE_##NAME,                                  \
     .qdepthwise = &MNV3_QU8_DEPTHWISE_##NAME,                                  \
+    .qdense = &MNV3_QU8_DENSE_##NAME,                                          \
     .qgavgpool = mnv3_qu8_gavgpool__##F32, .qvmulc = mnv3_qu8_vmulc__##F32,    \
+    .qquantize = mnv3_qu8_quantize__##F32,                                     \
   }
 #define MNV3_KERNELS_TABLE(ISA) MNV3_KERNELS_TABLE_OF(ISA, ISA)
 
@@ -85,6 +90,20 @@ extern const mnv3_qconv_kernel mnv3_qu8_dwconv__avxvnni;
 #define MNV3_QU8_DEPTHWISE_avxvnni mnv3_qu8_dwconv__avxvnni
 #define MNV3_QU8_DEPTHWISE_neonfma mnv3_qu8_dwconv__neonfma
 #define MNV3_QU8_DEPTHWISE_neondot mnv3_qu8_dwconv__neonfma
+/* The 8-bit dense convolution (the stem) of each table: a dot product
+   per 4 input bytes (qu8_conv_dot.inc.h), native on the VNNI ISAs and
+   emulated exactly on the others (neondot takes neonfma's). */
+extern const mnv3_qconv_kernel mnv3_qu8_conv__avx2;
+extern const mnv3_qconv_kernel mnv3_qu8_conv__avx512bw;
+extern const mnv3_qconv_kernel mnv3_qu8_conv__avx512vnni;
+extern const mnv3_qconv_kernel mnv3_qu8_conv__avxvnni;
+extern const mnv3_qconv_kernel mnv3_qu8_conv__neonfma;
+#define MNV3_QU8_DENSE_avx2 mnv3_qu8_conv__avx2
+#define MNV3_QU8_DENSE_avx512bw mnv3_qu8_conv__avx512bw
+#define MNV3_QU8_DENSE_avx512vnni mnv3_qu8_conv__avx512vnni
+#define MNV3_QU8_DENSE_avxvnni mnv3_qu8_conv__avxvnni
+#define MNV3_QU8_DENSE_neonfma mnv3_qu8_conv__neonfma
+#define MNV3_QU8_DENSE_neondot mnv3_qu8_conv__neonfma
 /* Declared here, not in kernels.h: only dispatch.c names them. */
 extern const mnv3_kernels mnv3_kernels_avx512vnni;
 extern const mnv3_kernels mnv3_kernels_avxvnni;

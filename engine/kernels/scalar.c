@@ -61,11 +61,7 @@ static void scalar_dense(const mnv3_conv_args *a, int row_begin, int row_end) {
               acc += in[i] * wk[(size_t)i * a->out_c + o];
           }
         }
-        const float v = epilogue(a, acc, pixel * a->out_c + o);
-        if (a->output_u8)
-          a->output_u8[pixel * a->out_c + o] = mnv3_quantize_u8(v, a->out_inv_scale, a->out_zero);
-        else
-          a->output[pixel * a->out_c + o] = v;
+        a->output[pixel * a->out_c + o] = epilogue(a, acc, pixel * a->out_c + o);
       }
     }
 }
@@ -155,7 +151,7 @@ static void scalar_qdw_pack(const int16_t *weight, const float *scale, const flo
   scalar_qpack(weight, scale, bias, in_zero, out_c, 1, kernel, dst);
 }
 
-/* Pointwise (written as a dense convolution) and depthwise alike: groups
+/* Dense (the stem; 1x1 convolutions run it too) and depthwise alike: groups
    of in_c input channels (1 for depthwise, where input channel = output
    channel). */
 static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
@@ -190,7 +186,7 @@ static void scalar_qconv(const mnv3_qconv_args *a, int row_begin, int row_end,
     }
 }
 
-static void scalar_qpointwise(const mnv3_qconv_args *a, int row_begin, int row_end) {
+static void scalar_qdense(const mnv3_qconv_args *a, int row_begin, int row_end) {
   scalar_qconv(a, row_begin, row_end, 0);
 }
 
@@ -222,9 +218,20 @@ void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pi
   }
 }
 
+static void scalar_qquantize(const float *in, size_t n, float lo, float hi, float inv_scale,
+                             int zero, uint8_t *out) {
+  for (size_t i = 0; i < n; i++) {
+    const float at_least_lo = in[i] >= lo ? in[i] : lo; /* a NaN becomes lo */
+    out[i] = mnv3_quantize_u8(at_least_lo <= hi ? at_least_lo : hi, inv_scale, zero);
+  }
+}
+
+static const mnv3_qconv_kernel qu8_conv__scalar = {
+    .name = "qu8_conv__scalar", .packed_size = scalar_qpacked_size,
+    .pack = scalar_qpack, .run = scalar_qdense};
 static const mnv3_qconv_kernel qu8_conv1x1__scalar = {
     .name = "qu8_conv1x1__scalar", .packed_size = scalar_qpacked_size,
-    .pack = scalar_qpack, .run = scalar_qpointwise};
+    .pack = scalar_qpack, .run = scalar_qdense};
 const mnv3_qconv_kernel mnv3_qu8_dwconv__scalar = {
     .name = "qu8_dwconv__scalar", .packed_size = scalar_qdw_packed_size,
     .pack = scalar_qdw_pack, .run = scalar_qdepthwise};
@@ -256,8 +263,10 @@ const mnv3_kernels mnv3_kernels_scalar = {
     .count_changes = mnv3_u8_count_changes__scalar,
     .qpointwise = &qu8_conv1x1__scalar,
     .qdepthwise = &mnv3_qu8_dwconv__scalar,
+    .qdense = &qu8_conv__scalar,
     .qgavgpool = mnv3_qu8_gavgpool__scalar,
     .qvmulc = mnv3_qu8_vmulc__scalar,
+    .qquantize = scalar_qquantize,
 };
 
 void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,

@@ -27,15 +27,22 @@ static inline void vstore_n(float *p, vf v, int n) {
   vst1q_f32(buf, v);
   memcpy(p, buf, (size_t)n * sizeof *p);
 }
-/* n (1..VW) lanes quantized as mnv3_quantize_u8 does, stored as bytes. */
-static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+/* The lanes quantized as mnv3_quantize_u8 does (bytes 0..3 of the result). */
+typedef uint8x8_t vpacked_u8;
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
   vf t = vmulq_f32(v, vdupq_n_f32(inv_scale));
   t = vminnmq_f32(vmaxnmq_f32(t, vdupq_n_f32(-512.0f)), vdupq_n_f32(512.0f));
   const int32x4_t q = vaddq_s32(vcvtnq_s32_f32(t), vdupq_n_s32(zero));
-  const uint8x8_t b = vqmovn_u16(vcombine_u16(vqmovun_s32(q), vqmovun_s32(q)));
+  return vqmovn_u16(vcombine_u16(vqmovun_s32(q), vqmovun_s32(q)));
+}
+/* The first n (1..VW) of them. */
+static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
   uint8_t tmp[8];
   vst1_u8(tmp, b);
   memcpy(p, tmp, (size_t)n);
+}
+static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
+  vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }
 /* NEON has no store that bypasses the caches: a plain store, no fence. */
 static inline void vstream(float *p, vf v) { vst1q_f32(p, v); }
@@ -56,6 +63,12 @@ static inline vi vload_i(const int *p) { return vld1q_s32(p); }
 static inline vi vset1_i(int x) { return vdupq_n_s32(x); }
 static inline vi vmin_i(vi a, vi b) { return vminq_s32(a, b); }
 static inline vi vsub_i(vi a, vi b) { return vsubq_s32(a, b); }
+/* n (1..VW) bytes at p zero-extended into the lanes (the rest 0). */
+static inline vi vload_u8_n(const uint8_t *p, int n) {
+  uint8_t tmp[8] = {0};
+  memcpy(tmp, p, (size_t)n);
+  return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vld1_u8(tmp)))));
+}
 /* The 4 bytes at base + offset, little endian, per lane. */
 static inline vi vgather_u8x4(const uint8_t *base, vi offset) {
   int32_t at[4], word[4];

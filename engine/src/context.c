@@ -210,7 +210,8 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
   }
   const size_t in_floats = (size_t)height * width * 3;
   const float lo = ctx->model->input_lo, hi = ctx->model->input_hi;
-  if (isfinite(lo) || isfinite(hi)) {
+  /* (An 8-bit plan's stem clamps as it quantizes.) */
+  if (!ctx->model->plan.int8 && (isfinite(lo) || isfinite(hi))) {
     /* Compares, not fmaxf/fminf (library calls here): the loop vectorises,
        and a NaN still becomes lo. */
     float *x = ctx->input;

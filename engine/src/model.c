@@ -42,6 +42,24 @@ static void default_colors(uint8_t colors[256][3]) {
   }
 }
 
+/* An 8-bit plan quantizes the input for its stem: a network with no range
+   of its own (not a quantized graph) takes the range of every pixel the
+   config's normalization makes, (0..1 - mean) / std, so that no photo's
+   pixel saturates. */
+static void input_range_of_pixels(const mnv3_config *config, mnv3_network *net) {
+  if (isfinite(net->input_lo) && isfinite(net->input_hi))
+    return;
+  float lo = INFINITY, hi = -INFINITY;
+  for (int c = 0; c < 3; c++) {
+    const float black = (0.0f - config->mean[c]) / config->std[c];
+    const float white = (1.0f - config->mean[c]) / config->std[c];
+    lo = fminf(lo, fminf(black, white));
+    hi = fmaxf(hi, fmaxf(black, white));
+  }
+  net->input_lo = lo;
+  net->input_hi = hi;
+}
+
 int mnv3_network_load(const mnv3_config *config, const char *weights, mnv3_network *net,
                       mnv3_error *error) {
   if (!weights)
@@ -58,8 +76,11 @@ int mnv3_network_load(const mnv3_config *config, const char *weights, mnv3_netwo
     mnv3_fail(error, "%s: activation-ranges has %d ranges where %s has %d activations; "
                      "make the config again with mnv3-run --quantize",
               config->path, config->num_ranges, config->architecture, net->num_ops);
-  else if (mnv3_weights_load(weights, net, error) == 0)
+  else if (mnv3_weights_load(weights, net, error) == 0) {
+    if (config->int8)
+      input_range_of_pixels(config, net);
     return 0;
+  }
   mnv3_network_clear(net);
   return -1;
 }

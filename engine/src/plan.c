@@ -57,7 +57,7 @@ static void mark_fusable(mnv3_plan *plan, unsigned flags) {
 
 static const mnv3_qconv_kernel *choose_qkernel(const mnv3_kernels *k, const mnv3_op *op) {
   if (!op->depthwise)
-    return k->qpointwise;
+    return op->kernel == 1 && op->stride == 1 ? k->qpointwise : k->qdense;
   return k->qdepthwise->max_kernel && op->kernel > k->qdepthwise->max_kernel
              ? &mnv3_qu8_dwconv__scalar
              : k->qdepthwise;
@@ -87,10 +87,10 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
   for (int i = 0; i < net->num_ops; i++)
     if (net->ops[i].kind == MNV3_OP_RESIZE)
       plan->is_float[net->ops[i].in0] = plan->is_float[net->ops[i].out] = 1;
-  /* Convolutions run in 8 bits but the stem, the one dense convolution,
-     which reads the float input: with 3 input channels, 8 bits save
-     nothing there, and it quantizes its output itself. Everything else
-     reads uint8 tensors. */
+  /* Every convolution runs in 8 bits. The stem, the one dense
+     convolution, reads the float input, quantized first with the input's
+     range (a quantized graph's own, or that of the config's pixels:
+     model.c); everything else reads uint8 tensors. */
   for (int i = 0; i < net->num_ops; i++) {
     const mnv3_op *op = &net->ops[i];
     const int dense = op->kind == MNV3_OP_CONV && !op->depthwise &&
@@ -116,6 +116,11 @@ static int plan_tensor_types(const mnv3_network *net, mnv3_plan *plan, mnv3_erro
                               "from this one with mnv3-run --quantize", what);
     plan->quant[t] = quant_of_range(lo, hi);
   }
+  if (!isfinite(net->input_lo) || !isfinite(net->input_hi) || !(net->input_hi > net->input_lo))
+    return mnv3_fail(error, "8-bit inference needs the range of the network's input");
+  plan->quant[0] = quant_of_range(net->input_lo, net->input_hi);
+  plan->input_lo = net->input_lo;
+  plan->input_hi = net->input_hi;
   return 0;
 }
 
@@ -220,7 +225,7 @@ int mnv3_plan_compile(mnv3_network *net, const mnv3_kernels *kernels, unsigned f
     s->act = op->act;
     s->pre_lo = op->pre_lo;
     s->pre_hi = op->pre_hi;
-    if (int8 && !plan->is_float[op->in0]) {
+    if (int8) {
       s->qkernel = choose_qkernel(kernels, op);
       if (pack_int8(plan, op, s, error) < 0) {
         mnv3_plan_clear(plan);
@@ -355,7 +360,7 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
   sch->pad_left = calloc((size_t)plan->num_steps, sizeof *sch->pad_left);
   sch->fused = calloc((size_t)plan->num_steps, sizeof *sch->fused);
   int *last_use = calloc((size_t)n, sizeof *last_use);
-  block *live = calloc((size_t)n + 1, sizeof *live);
+  block *live = calloc((size_t)n + 2, sizeof *live); /* + the quantized input */
   if (!sch->tensors || !sch->pad_top || !sch->pad_left || !sch->fused || !last_use ||
       !live) {
     free(last_use);
@@ -400,11 +405,19 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       last_use[s->in1] = i + 1;
   }
 
-  /* Tensor 0 is the caller's input and never lives in the arena. */
+  /* Tensor 0 is the caller's input and never lives in the arena; an 8-bit
+     plan's stem reads it quantized, from the arena (id n while placed). */
   int num_live = 0;
   for (int i = 0; i < plan->num_steps; i++) {
     const mnv3_step *s = &plan->steps[i];
     mnv3_tensor_info *o = &sch->tensors[s->out];
+    const int quantizes_input = plan->int8 && s->in0 == 0 && s->kind == MNV3_OP_CONV;
+    if (quantizes_input) {
+      const size_t size = ((size_t)in_h * in_w * 3 + 63) / 64 * 16;
+      sch->input_u8_offset = place(live, &num_live, size, n);
+      if (sch->input_u8_offset + size > sch->arena_floats)
+        sch->arena_floats = sch->input_u8_offset + size;
+    }
     if (!s->gate_fused) { /* a fused gate's output is never written */
       const size_t size =
           sch->fused[i] ? fused_floats(plan, sch, i) : aligned_floats(plan, s->out, o);
@@ -416,6 +429,8 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
       release(live, &num_live, s->in0);
     if (s->in1 > 0 && last_use[s->in1] == i)
       release(live, &num_live, s->in1);
+    if (quantizes_input)
+      release(live, &num_live, n);
     /* The inputs of a step that ran inside this one (a fused expansion or
        gate) are read here last. */
     if (i > 0 && (sch->fused[i - 1] || plan->steps[i - 1].gate_fused)) {
@@ -483,6 +498,22 @@ static void run_qpool_channels(void *context, size_t channel, size_t channels) {
   const qsmall_task *t = context;
   t->k->qgavgpool(t->in, t->pixels, t->c, (int)channel, (int)(channel + channels), t->out,
                   t->gate.in_zero, t->multiplier, &t->rq);
+}
+
+typedef struct quantize_task {
+  mnv3_qu8_quantize_fn quantize;
+  const float *in;
+  uint8_t *out;
+  size_t row_values;
+  float lo, hi;
+  mnv3_quant q;
+} quantize_task;
+
+static void run_quantize_rows(void *context, size_t row, size_t rows) {
+  const quantize_task *t = context;
+  const size_t offset = row * t->row_values;
+  t->quantize(t->in + offset, rows * t->row_values, t->lo, t->hi, t->q.inv_scale, t->q.zero,
+              t->out + offset);
 }
 
 static void run_qmul_rows(void *context, size_t row, size_t rows) {
@@ -596,7 +627,8 @@ static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
 /* One step of an 8-bit plan that reads uint8 tensors (tensors as in
    mnv3_plan_execute_step). */
 static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
-                              float *output, mnv3_workers *workers, int i) {
+                              const float *input, float *output, mnv3_workers *workers,
+                              int i) {
   const unsigned flags = MNV3_FLUSH_DENORMALS;
   const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;
@@ -611,9 +643,16 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
     const mnv3_quant *qout = &plan->quant[s->out];
     const int residual = s->in1 != MNV3_NO_TENSOR;
     const int residual_f32 = residual && plan->is_float[s->in1];
+    const uint8_t *in = s->in0 == 0 ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
+    if (s->in0 == 0) { /* the stem: the input quantized first */
+      quantize_task q = {k->qquantize,   input,          (uint8_t *)in, (size_t)a->w * a->c,
+                         plan->input_lo, plan->input_hi, *qin};
+      mnv3_parallelize_1d_tile_1d(workers, run_quantize_rows, &q, (size_t)a->h,
+                                  row_tile(threads, a->h), flags);
+    }
     qconv_task t = {
         .kernel = s->qkernel,
-        .args = {.input = BYTES(s->in0), .in_h = a->h, .in_w = a->w, .in_c = a->c,
+        .args = {.input = in, .in_h = a->h, .in_w = a->w, .in_c = a->c,
                  .in_zero = qin->zero,
                  .output = plan->is_float[s->out] ? NULL : BYTES(s->out),
                  .output_f32 = plan->is_float[s->out] ? FLOATS(s->out) : NULL,
@@ -665,8 +704,8 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                             float *arena, const float *input, float *output,
                             mnv3_workers *workers, int i) {
-  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE && !plan->steps[i].kernel) {
-    execute_int8_step(plan, sch, arena, output, workers, i);
+  if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE) {
+    execute_int8_step(plan, sch, arena, input, output, workers, i);
     return;
   }
   const unsigned flags = MNV3_FLUSH_DENORMALS;
@@ -696,12 +735,6 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
                    .act = s->act, .pre_lo = s->pre_lo, .pre_hi = s->pre_hi,
                    .post_lo = s->post_lo, .post_hi = s->post_hi,
                    .oc_begin = 0, .oc_end = o->c}};
-      if (plan->int8 && !plan->is_float[s->out]) { /* the stem of an 8-bit plan */
-        t.args.output = NULL;
-        t.args.output_u8 = (uint8_t *)TENSOR(s->out);
-        t.args.out_inv_scale = plan->quant[s->out].inv_scale;
-        t.args.out_zero = plan->quant[s->out].zero;
-      }
       if (i > 0 && plan->steps[i - 1].gate_fused) {
         const mnv3_step *gate = &plan->steps[i - 1];
         t.args.input = TENSOR(gate->in0);

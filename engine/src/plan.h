@@ -24,8 +24,8 @@ typedef struct mnv3_step {
      which applies the gate as it reads its input (in0 times in1); the
      gated tensor is never written. */
   int gate_fused;
-  /* 8-bit plans: the kernel and weights of a convolution that reads a
-     uint8 tensor (the stem reads the float input: kernel and packed) */
+  /* 8-bit plans: the kernel and weights of every convolution (the stem
+     reads the input quantized: mnv3_schedule.input_u8_offset) */
   const mnv3_qconv_kernel *qkernel;
   void *qpacked;
 } mnv3_step;
@@ -44,11 +44,13 @@ typedef struct mnv3_plan {
   int output;
   int output_channels;
   /* 8-bit plans: every tensor is uint8 (quantized as quant[id] says)
-     except those is_float marks: the input, the output and the bilinear
-     resizes' inputs and outputs. */
+     except those is_float marks: the input (quant[0] says how the stem
+     quantizes it), the output and the bilinear resizes' inputs and
+     outputs. */
   int int8;
   unsigned char *is_float;
   mnv3_quant *quant;
+  float input_lo, input_hi; /* 8-bit plans: the stem clamps its input to these */
 } mnv3_plan;
 
 enum {
@@ -78,6 +80,9 @@ typedef struct mnv3_schedule {
      over bands of output rows, with the expanded tensor kept only as a ring
      of rows per band (its arena space holds the rings). */
   unsigned char *fused;
+  /* 8-bit plans: the input quantized for the stem, in_h x in_w x 3 bytes at
+     this offset (in floats), live while the stem runs */
+  size_t input_u8_offset;
   size_t arena_floats;
 } mnv3_schedule;
 

@@ -1,8 +1,8 @@
 /* Runs the kernels of 8-bit plans of one variant on problems read from a
  * file and writes their outputs, for test_qu8_numpy.py to compare with the
- * numpy model (tests/lib/qu8ref.py): the 8-bit convolutions, pooling and
- * gating, and the float dense convolution, the stem, which quantizes its
- * output (or not: its float output is checked too).
+ * numpy model (tests/lib/qu8ref.py): the 8-bit convolutions (the stem's
+ * on its float input, which the variant quantizes first), pooling and
+ * gating.
  *
  *   qu8_kernel_io --list            the variants this CPU runs, one a line
  *   qu8_kernel_io ISA IN OUT        every problem of IN, outputs to OUT
@@ -26,7 +26,7 @@ enum {
 /* Float fields. */
 enum {
   F_RESIDUAL_SCALE, F_PRE_LO, F_PRE_HI, F_POST_LO, F_POST_HI, F_OUT_INV_SCALE, F_MULTIPLIER,
-  F_IN_SCALE, F_GATE_SCALE, F_COUNT = 16
+  F_IN_SCALE, F_GATE_SCALE, F_IN_INV_SCALE, F_IN_LO, F_IN_HI, F_COUNT = 16
 };
 
 static FILE *in_file;
@@ -58,10 +58,13 @@ static void tiles(const int *iv, int channel_block, int *rows, int *channels) {
     *channels = (iv[I_TILE_CHANNELS] + channel_block - 1) / channel_block * channel_block;
 }
 
-/* One 8-bit convolution; returns its output and its size. */
+/* One 8-bit convolution; returns its output and its size. The stem reads
+   a float input, quantized by the variant as the plan does. */
 static void *run_qconv(const mnv3_kernels *k, const int *iv, const float *fv, size_t *bytes) {
   const int op = iv[I_OP];
-  const mnv3_qconv_kernel *kernel = op == OP_POINTWISE ? k->qpointwise : k->qdepthwise;
+  const mnv3_qconv_kernel *kernel = op == OP_POINTWISE   ? k->qpointwise
+                                    : op == OP_DEPTHWISE ? k->qdepthwise
+                                                         : k->qdense;
   /* As the plan does: a kernel larger than the variant takes runs in the
      reference. */
   if (kernel->max_kernel && iv[I_KERNEL] > kernel->max_kernel)
@@ -70,7 +73,16 @@ static void *run_qconv(const mnv3_kernels *k, const int *iv, const float *fv, si
   const size_t inputs = (size_t)iv[I_IN_H] * iv[I_IN_W] * in_c;
   const size_t outputs = (size_t)iv[I_OUT_H] * iv[I_OUT_W] * out_c;
   const size_t weights = (size_t)out_c * (op == OP_DEPTHWISE ? 1 : in_c) * ks * ks;
-  uint8_t *input = read_array(inputs);
+  uint8_t *input;
+  if (op == OP_STEM) {
+    float *x = read_array(sizeof(float) * inputs);
+    input = malloc(inputs ? inputs : 1);
+    k->qquantize(x, inputs, fv[F_IN_LO], fv[F_IN_HI], fv[F_IN_INV_SCALE], iv[I_IN_ZERO],
+                 input);
+    free(x);
+  } else {
+    input = read_array(inputs);
+  }
   int16_t *weight = read_array(sizeof(int16_t) * weights);
   float *scale = read_array(sizeof(float) * out_c);
   float *bias = read_array(sizeof(float) * out_c);
@@ -113,53 +125,12 @@ static void *run_qconv(const mnv3_kernels *k, const int *iv, const float *fv, si
   return out;
 }
 
-/* The stem: the variant's float dense convolution on a float input, its
-   output quantized when asked (float_out 0). */
-static void *run_stem(const mnv3_kernels *k, const int *iv, const float *fv, size_t *bytes) {
-  const mnv3_conv_kernel *kernel = k->dense;
-  const int in_c = iv[I_IN_C], out_c = iv[I_OUT_C], ks = iv[I_KERNEL];
-  const size_t outputs = (size_t)iv[I_OUT_H] * iv[I_OUT_W] * out_c;
-  float *input = read_array(sizeof(float) * iv[I_IN_H] * iv[I_IN_W] * in_c);
-  float *weight = read_array(sizeof(float) * out_c * in_c * ks * ks);
-  float *bias = read_array(sizeof(float) * out_c);
-  float *residual = iv[I_RESIDUAL] == 2 ? read_array(sizeof(float) * outputs) : NULL;
-  const size_t size = kernel->packed_size(out_c, in_c, ks) * sizeof(float);
-  float *packed = aligned_alloc(64, (size + 63) / 64 * 64);
-  kernel->pack(weight, bias, out_c, in_c, ks, packed);
-  *bytes = outputs * (iv[I_FLOAT_OUT] ? sizeof(float) : 1);
-  void *out = calloc(*bytes ? *bytes : 1, 1);
-  mnv3_conv_args a = {
-      .input = input, .in_h = iv[I_IN_H], .in_w = iv[I_IN_W], .in_c = in_c,
-      .output = iv[I_FLOAT_OUT] ? out : NULL, .out_h = iv[I_OUT_H], .out_w = iv[I_OUT_W],
-      .out_c = out_c, .packed = packed, .residual = residual, .kernel = ks,
-      .stride = iv[I_STRIDE], .dilation = iv[I_DILATION], .pad_top = iv[I_PAD_TOP],
-      .pad_left = iv[I_PAD_LEFT], .act = (mnv3_act)iv[I_ACT], .pre_lo = fv[F_PRE_LO],
-      .pre_hi = fv[F_PRE_HI], .post_lo = fv[F_POST_LO], .post_hi = fv[F_POST_HI],
-      .output_u8 = iv[I_FLOAT_OUT] ? NULL : out, .out_inv_scale = fv[F_OUT_INV_SCALE],
-      .out_zero = iv[I_OUT_ZERO]};
-  int rows, channels;
-  tiles(iv, kernel->channel_block, &rows, &channels);
-  for (int r = 0; r < a.out_h; r += rows)
-    for (int c = 0; c < out_c; c += channels) {
-      a.oc_begin = c;
-      a.oc_end = c + channels < out_c ? c + channels : out_c;
-      kernel->run(&a, r, r + rows < a.out_h ? r + rows : a.out_h);
-    }
-  free(input);
-  free(weight);
-  free(bias);
-  free(residual);
-  free(packed);
-  return out;
-}
-
 static void *run_problem(const mnv3_kernels *k, const int *iv, const float *fv, size_t *bytes) {
   switch (iv[I_OP]) {
   case OP_POINTWISE:
   case OP_DEPTHWISE:
-    return run_qconv(k, iv, fv, bytes);
   case OP_STEM:
-    return run_stem(k, iv, fv, bytes);
+    return run_qconv(k, iv, fv, bytes);
   case OP_GAVGPOOL: {
     const int pixels = iv[I_IN_H] * iv[I_IN_W], c = iv[I_IN_C];
     uint8_t *in = read_array((size_t)pixels * c);

@@ -65,12 +65,7 @@ typedef struct problem {
   float *weight, *bias, *input, *res;
   float *gate, *gated_input; /* gated: the gate, and vmulc's result */
   double *magnitude; /* per output: |bias| + sum |x w| + |residual| */
-  uint8_t *u8_output; /* dense: quantize the output into this instead */
 } problem;
-
-/* The output quantization dense kernels are tested with. */
-#define U8_INV_SCALE (1.0f / 0.0123f)
-#define U8_ZERO 31
 
 static void problem_init(problem *p) {
   const int per_out = p->fam == DEPTHWISE ? p->kernel * p->kernel
@@ -140,8 +135,7 @@ static float *run_rows(const problem *p, const mnv3_conv_kernel *kernel, int til
                       .pre_hi = p->pre_hi, .post_lo = p->post_lo, .post_hi = p->post_hi,
                       .oc_begin = 0, .oc_end = p->out_c,
                       .in_gate = p->gated ? p->gate : NULL, .gate_lo = p->gate_lo,
-                      .gate_hi = p->gate_hi, .output_u8 = p->u8_output,
-                      .out_inv_scale = U8_INV_SCALE, .out_zero = U8_ZERO};
+                      .gate_hi = p->gate_hi};
   const size_t row_floats = (size_t)p->in_w * p->in_c;
   float *reversed = NULL;
   const float **table = NULL;
@@ -237,26 +231,6 @@ static void check_problem(const problem *p, const mnv3_kernels *variant) {
       passed++;
     }
     free(ungated);
-  }
-  /* The stem of 8-bit plans: its quantized output is what the reference
-     quantization makes of the variant's float output, to the bit. */
-  if (p->fam == DENSE) {
-    problem quantized = *p;
-    quantized.u8_output = malloc(n ? n : 1);
-    free(run(&quantized, kernel, 2, block));
-    size_t bad = n;
-    for (size_t i = 0; i < n && bad == n; i++)
-      if (quantized.u8_output[i] != mnv3_quantize_u8(got[i], U8_INV_SCALE, U8_ZERO))
-        bad = i;
-    if (bad < n) {
-      fprintf(stderr, "FAIL %s: quantized output %zu is %d, %.9g quantizes to %d\n", what, bad,
-              quantized.u8_output[bad], got[bad],
-              mnv3_quantize_u8(got[bad], U8_INV_SCALE, U8_ZERO));
-      failed++;
-    } else {
-      passed++;
-    }
-    free(quantized.u8_output);
   }
   if (kernel->input_rows) {
     float *rows = run_rows(p, kernel, 1, 0, 1);

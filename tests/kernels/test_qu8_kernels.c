@@ -4,8 +4,8 @@
  * channel counts, every kernel size, stride, dilation and padding the
  * network uses and more, residual none/uint8/float, uint8 and float
  * outputs, every activation, clamps on and off; then every split of rows
- * and channels between threads; then pooling and gating. (The stem of
- * 8-bit plans is a float kernel that quantizes its output: test_kernels.)
+ * and channels between threads; then pooling, gating and the quantization
+ * of the stem's float input.
  *
  *   test_qu8_kernels     prints "N passed, N failed" */
 #include "kernels.h"
@@ -41,11 +41,11 @@ static void check(int ok, const char *what) {
   }
 }
 
-typedef enum family { POINTWISE, DEPTHWISE } family;
-static const char *family_names[] = {"pointwise", "depthwise"};
+typedef enum family { POINTWISE, DEPTHWISE, DENSE } family;
+static const char *family_names[] = {"pointwise", "depthwise", "dense"};
 
 static const mnv3_qconv_kernel *family_kernel(const mnv3_kernels *k, family f) {
-  return f == POINTWISE ? k->qpointwise : k->qdepthwise;
+  return f == POINTWISE ? k->qpointwise : f == DEPTHWISE ? k->qdepthwise : k->qdense;
 }
 
 typedef struct problem {
@@ -192,11 +192,35 @@ static int output_size(int in, int k, int s, int d, int same, int *pad) {
 
 static const int sizes[][2] = {{1, 1}, {7, 5}, {17, 13}};
 
+/* A dense convolution (the stem's kind) of an in_h x in_w x in_c input. */
+static void check_dense(const mnv3_kernels *v, int in_h, int in_w, int in_c, int out_c, int k,
+                        int stride, int dilation, int same, int counter) {
+  problem p = {DENSE, in_h, in_w, in_c, 0, 0, out_c, k, stride, dilation};
+  p.out_h = output_size(p.in_h, k, stride, dilation, same, &p.pad_top);
+  p.out_w = output_size(p.in_w, k, stride, dilation, same, &p.pad_left);
+  problem_init(&p, counter);
+  check_problem(&p, v);
+  problem_clear(&p);
+}
+
 static void test_convolutions(const mnv3_kernels *v) {
   static const int pointwise[][2] = {{1, 1}, {3, 7}, {8, 17}, {17, 33}, {24, 72},
                                      {40, 120}, {120, 33}, {16, 961}, {961, 17}};
   static const int depthwise[] = {1, 3, 8, 17, 24, 33, 120, 961};
+  /* input x output channels; and sizes wide enough for whole tiles */
+  static const int dense[][2] = {{1, 1}, {3, 16}, {3, 17}, {5, 33}, {16, 9}};
+  static const int dense_sizes[][2] = {{1, 1}, {7, 5}, {9, 41}, {20, 37}};
   int counter = 0;
+  for (int s = 0; s < 4; s++)
+    for (int k = 1; k <= 7; k += 2)
+      for (int stride = 1; stride <= 2; stride++)
+        for (int dilation = 1; dilation <= 2; dilation++)
+          for (size_t c = 0; c < sizeof dense / sizeof *dense; c++, counter++)
+            check_dense(v, dense_sizes[s][0], dense_sizes[s][1], dense[c][0], dense[c][1], k,
+                        stride, dilation, counter % 2, counter);
+  /* MobileNetV3's stem, every activation, residual and clamp. */
+  for (int i = 0; i < 60; i += 7)
+    check_dense(v, 224, 224, 3, 16, 3, 2, 1, 1, i);
   for (int s = 0; s < 3; s++) {
     for (size_t c = 0; c < sizeof pointwise / sizeof *pointwise; c++)
       for (int e = 0; e < 60; e += pointwise[c][0] * pointwise[c][1] > 10000 ? 13 : 7) {
@@ -255,6 +279,24 @@ static void test_small_ops(const mnv3_kernels *v) {
         "quantize of NaN, infinities and huge values");
   check(mnv3_quantize_u8(0.125f, 4.0f, 10) == 10 && mnv3_quantize_u8(0.375f, 4.0f, 10) == 12,
         "quantize rounds ties to even");
+  /* The stem's input: clamped (a NaN to lo), then quantized. */
+  for (size_t n = 1; n <= 100; n += 11) {
+    float *x = malloc(n * sizeof *x);
+    uint8_t *want = malloc(n), *got = malloc(n);
+    for (size_t i = 0; i < n; i++)
+      x[i] = i == n / 2 ? NAN : 3.0f * frand();
+    for (int clamped = 0; clamped < 2; clamped++) {
+      const float lo = clamped ? -2.1f : -INFINITY, hi = clamped ? 2.6f : INFINITY;
+      mnv3_kernels_scalar.qquantize(x, n, lo, hi, 1.0f / 0.0186f, 113, want);
+      v->qquantize(x, n, lo, hi, 1.0f / 0.0186f, 113, got);
+      char what[128];
+      snprintf(what, sizeof what, "%s qquantize %zu values, clamped %d", v->isa, n, clamped);
+      check(memcmp(want, got, n) == 0, what);
+    }
+    free(x);
+    free(want);
+    free(got);
+  }
 }
 
 int main(void) {

@@ -172,57 +172,6 @@ def vmulc(x, in_zero, in_scale, gate, gate_zero, gate_scale, post_lo, post_hi,
     return quantize_u8(v, out_inv_scale, out_zero)
 
 
-def fma32(a, b, c):
-    """fmaf(a, b, c) on float32 arrays: a * b + c rounded once. a * b is
-    exact in float64 and TwoSum gives the float64 sum's error e exactly;
-    rounding the float64 sum s to float32 is then right unless s sits
-    exactly halfway between two floats with e != 0 (the double rounding
-    case), where s is first moved one float64 step towards e."""
-    p = a.astype(np.float64) * b.astype(np.float64)
-    c = c.astype(np.float64)
-    s = p + c
-    bb = s - p
-    e = (p - (s - bb)) + (c - bb)
-    f = s.astype(F32)
-    g = np.nextafter(f, np.where(s > f, F32(np.inf), F32(-np.inf)))
-    halfway = (s != f) & (s - f.astype(np.float64) == g.astype(np.float64) - s) & (e != 0)
-    s = np.where(halfway, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
-    return s.astype(F32)
-
-
-def f32_conv(x, weight, bias, stride=1, dilation=1, pad_top=0, pad_left=0, out_h=None,
-             out_w=None, fused=False, **finish):
-    """The float dense convolution (the stem of 8-bit plans, which reads the
-    float input and quantizes its output): from the bias, the taps inside
-    the input in ky, kx, input channel order, each a multiply then an add
-    (the reference) or one fused multiply-add (fused: the SIMD variants);
-    then finish_conv()."""
-    h, w, c = x.shape
-    k = weight.shape[2]
-    if out_h is None:
-        out_h = (h + pad_top - (k - 1) * dilation - 1) // stride + 1
-    if out_w is None:
-        out_w = (w + pad_left - (k - 1) * dilation - 1) // stride + 1
-    x = np.asarray(x, F32)
-    wt = np.asarray(weight, F32)
-    acc = np.broadcast_to(np.asarray(bias, F32), (out_h, out_w, wt.shape[0])).copy()
-    oy = np.arange(out_h) * stride - pad_top
-    ox = np.arange(out_w) * stride - pad_left
-    for ky in range(k):
-        iy = oy + ky * dilation
-        rows = (iy >= 0) & (iy < h)
-        for kx in range(k):
-            ix = ox + kx * dilation
-            cols = (ix >= 0) & (ix < w)
-            inside = (rows[:, None] & cols[None, :])[:, :, None]
-            tap = x[np.clip(iy, 0, h - 1)][:, np.clip(ix, 0, w - 1)]
-            for i in range(c):
-                xi, wi = tap[:, :, i:i + 1], wt[:, i, ky, kx]
-                summed = fma32(xi, wi, acc) if fused else acc + xi * wi
-                acc = np.where(inside, summed, acc)
-    return finish_conv(acc, **finish)
-
-
 # ---- how a plan quantizes (engine/src/plan.c) ------------------------------
 
 def quant_of_range(lo, hi):

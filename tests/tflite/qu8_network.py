@@ -5,11 +5,10 @@ The graph is read with tflite_ref.py's parser and turned into the network
 ops the engine's loader makes of it (engine/src/tflite.c: weights
 dequantized to float32, the ranges of the quantized tensors as pre and post
 clamps, pass-through ops narrowing their producer's post range); then
-compiled as plan.c compiles an 8-bit plan (every tensor but the input
-and the logits uint8 with the quantization of its producer's post range,
-weights as integers per output channel on the model's own grid, but for
-the stem, which runs in float and quantizes its output) and run with the
-numpy model.
+compiled as plan.c compiles an 8-bit plan (every tensor but the logits
+uint8 with the quantization of its producer's post range, the input's
+with the input range, weights as integers per output channel on the
+model's own grid) and run with the numpy model.
 """
 import os
 import sys
@@ -268,15 +267,17 @@ class Network:
 
     # ---- the 8-bit plan and its execution ------------------------------
 
-    def run_int8(self, image, fused):
+    def run_int8(self, image):
         """image: float32 H x W x 3 (the engine's input); returns the logits
-        as the engine's 8-bit plan computes them. fused: whether the float
-        stem's kernel sums with fused multiply-adds (every SIMD variant)."""
+        as the engine's 8-bit plan computes them."""
         lo, hi = self.input_range
-        # context.c clamps the input with compares (a NaN becomes lo).
+        # The stem clamps the input with compares (a NaN becomes lo), then
+        # quantizes it with the input's range.
         x = np.where(image >= lo, image, lo)
-        vals = {0: np.where(x <= hi, x, hi).astype(F32)}
         quant = {op.out: qu8ref.quant_of_range(*op.post) for op in self.ops}
+        quant[0] = qu8ref.quant_of_range(lo, hi)
+        vals = {0: qu8ref.quantize_u8(np.where(x <= hi, x, hi).astype(F32), quant[0][1],
+                                      quant[0][2])}
         for op in self.ops:
             x = vals[op.in0]
             _, out_inv, out_zero = quant[op.out]
@@ -288,13 +289,6 @@ class Network:
                 out_h, pad_top = same_padding(x.shape[0], op.kernel, op.stride, op.dilation)
                 out_w, pad_left = same_padding(x.shape[1], op.kernel, op.stride, op.dilation)
                 epilogue.update(act=op.act, pre_lo=op.pre[0], pre_hi=op.pre[1])
-                if op.in0 == 0:
-                    # The stem: a float convolution of the float input
-                    # (plan.c: 8 bits would save nothing on 3 channels).
-                    vals[op.out] = qu8ref.f32_conv(x, op.weight, op.bias, op.stride,
-                                                   op.dilation, pad_top, pad_left, out_h,
-                                                   out_w, fused, **epilogue)
-                    continue
                 in_scale, _, in_zero = quant[op.in0]
                 qw, scale = qu8ref.quantize_weights(op.weight, in_scale, op.grid)
                 if op.in1 is not None:
