@@ -240,6 +240,21 @@ static inline uint8_t mnv3_quantize_u8(float v, float inv_scale, int zero) {
   return (uint8_t)(q < 255 ? q : 255);
 }
 
+/* The SIMD variants' form of a clamp to [lo, hi] followed by
+   mnv3_quantize_u8: v * inv_scale clamped to [qlo, qhi], the images of lo
+   and hi limited to -zero..255 - zero, then rounded. The same bits:
+   rounding a product by inv_scale > 0 keeps order, so clamping before or
+   after the multiply agrees, and rounding to nearest keeps the integer
+   limits; a NaN becomes lo in both (the vector max returns its second
+   operand). */
+static inline void mnv3_quantize_bounds(float lo, float hi, float inv_scale, int zero,
+                                        float *qlo, float *qhi) {
+  const float floor_q = (float)-zero, ceil_q = (float)(255 - zero);
+  const float l = lo * inv_scale, h = hi * inv_scale;
+  *qlo = l > floor_q ? (l < ceil_q ? l : ceil_q) : floor_q;
+  *qhi = h > floor_q ? (h < ceil_q ? h : ceil_q) : floor_q;
+}
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */

@@ -18,11 +18,13 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
                                 int channels, uint8_t *out, const mnv3_qu8_requant *rq) {
   float m[PERIOD_MAX];
   const vi in_zero = vset1_i(gate->in_zero);
-  const vf lo = vset1(rq->post_lo), hi = vset1(rq->post_hi);
   /* Locals: a uint8 store may alias *rq, which would be read again after
-     each one. */
+     each one. The post clamp goes with the quantization's. */
   const float inv_scale = rq->out_inv_scale;
   const int out_zero = rq->out_zero;
+  float qlo, qhi;
+  mnv3_quantize_bounds(rq->post_lo, rq->post_hi, inv_scale, out_zero, &qlo, &qhi);
+#define GATED_STORE(p, v, n) vstore_bytes(p, vquantize_u8_within(v, inv_scale, out_zero, qlo, qhi), n)
   size_t period = (size_t)channels;
   while (period % VW)
     period += (size_t)channels;
@@ -35,15 +37,13 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
     size_t i = 0, at = 0; /* at: i's place in the pattern, whole vectors */
     for (; i + VW <= total; i += VW) {
       const vi x = vsub_i(vload_u8_n(in + i, VW), in_zero);
-      vstore_u8(out + i, vmin(vmax(vmul(vcvt_f(x), vload(m + at)), lo), hi), inv_scale,
-                out_zero, VW);
+      GATED_STORE(out + i, vmul(vcvt_f(x), vload(m + at)), VW);
       at = at + VW == period ? 0 : at + VW;
     }
     if (i < total) {
       const int n = (int)(total - i);
       const vi x = vsub_i(vload_u8_n(in + i, n), in_zero);
-      vstore_u8(out + i, vmin(vmax(vmul(vcvt_f(x), vload(m + at)), lo), hi), inv_scale,
-                out_zero, n);
+      GATED_STORE(out + i, vmul(vcvt_f(x), vload(m + at)), n);
     }
     return;
   }
@@ -56,10 +56,10 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
       for (int c = 0; c < nc; c += VW) {
         const int n = nc - c < VW ? nc - c : VW; /* the last vector's lanes */
         const vi x = vsub_i(vload_u8_n(in + row + c, n), in_zero);
-        const vf v = vmin(vmax(vmul(vcvt_f(x), n == VW ? vload(m + c) : vload_n(m + c, n)), lo),
-                          hi);
-        vstore_u8(out + row + c, v, inv_scale, out_zero, n);
+        GATED_STORE(out + row + c, vmul(vcvt_f(x), n == VW ? vload(m + c) : vload_n(m + c, n)),
+                    n);
       }
     }
   }
+#undef GATED_STORE
 }

@@ -40,12 +40,18 @@ static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 
 /* VW lanes quantized as mnv3_quantize_u8 does, as bytes (the low 8). */
 typedef __m128i vpacked_u8;
-static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+/* ... of v clamped first to a range whose image under inv_scale is [qlo,
+   qhi] (mnv3_quantize_bounds): one clamp for both. */
+static inline vpacked_u8 vquantize_u8_within(vf v, float inv_scale, int zero, float qlo,
+                                             float qhi) {
   vf t = _mm256_mul_ps(v, _mm256_set1_ps(inv_scale));
-  t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-512.0f)), _mm256_set1_ps(512.0f));
+  t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(qlo)), _mm256_set1_ps(qhi));
   const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(zero));
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
   return _mm_packus_epi16(w, w);
+}
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+  return vquantize_u8_within(v, inv_scale, zero, (float)-zero, (float)(255 - zero));
 }
 /* The first n (1..VW) of them. */
 static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {

@@ -26,12 +26,17 @@ static inline void vstore_n(float *p, vf v, int n) {
 }
 /* VW lanes quantized as mnv3_quantize_u8 does, as bytes. */
 typedef __m128i vpacked_u8;
-static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+/* ... of v clamped first to a range whose image under inv_scale is [qlo,
+   qhi] (mnv3_quantize_bounds): one clamp for both. */
+static inline vpacked_u8 vquantize_u8_within(vf v, float inv_scale, int zero, float qlo,
+                                             float qhi) {
   vf t = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
-  t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-512.0f)), _mm512_set1_ps(512.0f));
-  __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
-  q = _mm512_max_epi32(q, _mm512_setzero_si512());
-  return _mm512_cvtusepi32_epi8(q); /* saturates at 255 */
+  t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(qlo)), _mm512_set1_ps(qhi));
+  const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(zero));
+  return _mm512_cvtepi32_epi8(q); /* 0..255 already */
+}
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+  return vquantize_u8_within(v, inv_scale, zero, (float)-zero, (float)(255 - zero));
 }
 /* The first n (1..VW) of them. */
 static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {

@@ -29,11 +29,17 @@ static inline void vstore_n(float *p, vf v, int n) {
 }
 /* The lanes quantized as mnv3_quantize_u8 does (bytes 0..3 of the result). */
 typedef uint8x8_t vpacked_u8;
-static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+/* ... of v clamped first to a range whose image under inv_scale is [qlo,
+   qhi] (mnv3_quantize_bounds): one clamp for both. */
+static inline vpacked_u8 vquantize_u8_within(vf v, float inv_scale, int zero, float qlo,
+                                             float qhi) {
   vf t = vmulq_f32(v, vdupq_n_f32(inv_scale));
-  t = vminnmq_f32(vmaxnmq_f32(t, vdupq_n_f32(-512.0f)), vdupq_n_f32(512.0f));
+  t = vminnmq_f32(vmaxnmq_f32(t, vdupq_n_f32(qlo)), vdupq_n_f32(qhi));
   const int32x4_t q = vaddq_s32(vcvtnq_s32_f32(t), vdupq_n_s32(zero));
   return vqmovn_u16(vcombine_u16(vqmovun_s32(q), vqmovun_s32(q)));
+}
+static inline vpacked_u8 vquantize_u8(vf v, float inv_scale, int zero) {
+  return vquantize_u8_within(v, inv_scale, zero, (float)-zero, (float)(255 - zero));
 }
 /* The first n (1..VW) of them. */
 static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
