@@ -1,15 +1,16 @@
 /* Template: the network input to uint8 for the stem (kernels.h:
- * mnv3_qu8_quantize_fn): the context's clamp, as compares (vmax returns its
- * second operand, lo, for a NaN), then the quantization every 8-bit kernel
- * makes of its output (vstore_u8: the reference's mnv3_quantize_u8 to the
- * bit). Include after one simd_<isa>.h. */
+ * mnv3_qu8_quantize_fn): the clamp to [lo, hi] and the quantization's own
+ * as one (mnv3_quantize_bounds; a NaN still becomes lo), the reference's
+ * bits. Include after one simd_<isa>.h. */
 void ISA_SUFFIX(mnv3_qu8_quantize)(const float *in, size_t n, float lo, float hi,
                                    float inv_scale, int zero, uint8_t *out) {
-  const vf vlo = vset1(lo), vhi = vset1(hi);
+  float qlo, qhi;
+  mnv3_quantize_bounds(lo, hi, inv_scale, zero, &qlo, &qhi);
   size_t i = 0;
   for (; i + VW <= n; i += VW)
-    vstore_u8(out + i, vmin(vmax(vload(in + i), vlo), vhi), inv_scale, zero, VW);
+    vstore_bytes(out + i, vquantize_u8_within(vload(in + i), inv_scale, zero, qlo, qhi), VW);
   if (i < n)
-    vstore_u8(out + i, vmin(vmax(vload_n(in + i, (int)(n - i)), vlo), vhi), inv_scale, zero,
-              (int)(n - i));
+    vstore_bytes(out + i,
+                 vquantize_u8_within(vload_n(in + i, (int)(n - i)), inv_scale, zero, qlo, qhi),
+                 (int)(n - i));
 }
