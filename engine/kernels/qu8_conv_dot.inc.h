@@ -12,9 +12,13 @@
  * of an RGB pixel also holds the next pixel's first byte, whose weight is
  * zero. Taps outside the input read a word of the zero point z, which
  * adds nothing after the accumulators' start of -z sum w (the reference
- * skips them): per row, the columns whose taps all lie inside go 8 pixels
- * at a time with no test, the border ones one by one with a test per
- * tap. int32 sums: exact, the reference's to the bit.
+ * skips them). MobileNetV3's stem (3x3, stride 2, RGB) has its own
+ * loops: per row, the columns whose taps all lie inside go 8 pixels at a
+ * time, no test, with constants and the 9 weight vectors in registers;
+ * the border columns, and every pixel of other dense layers (none in the
+ * networks), go one at a time through one general, out-of-line copy
+ * (fewer copies: compilers took minutes over one per layer kind). int32
+ * sums: exact, the reference's to the bit.
  *
  * Packed: a 64-byte header (the plane count, qu8_dot_weights.h),
  * scale[cp] and bias[cp] (float), start[cp] (int32), then per vector of
@@ -177,61 +181,87 @@ static void cd_whole_columns(const mnv3_qconv_args *a, int iy0, int *lo, int *hi
   *lo = *lo < *hi ? *lo : *hi;
 }
 
-/* Output rows [row_begin, row_end), channels [oc_begin, oc_end). */
+/* The layer's weights and epilogue, as cd_pixels reads them. */
+typedef struct cd_layer {
+  const int8_t *weights;
+  const int32_t *start;
+  const float *scale, *bias;
+  size_t vector_bytes;
+  int words, planes, zword;
+} cd_layer;
+
+/* One output pixel of any layer, taps checked (the border, and every
+   pixel of layers other than the stem): one copy, out of line, with the
+   epilogue reading the layer (the same bits as the specialised ones). */
+static __attribute__((noinline)) void cd_pixel_any(const mnv3_qconv_args *a, const cd_layer *l,
+                                                    const q_layer *k, int oy, int x, int c) {
+  const int iy0 = oy * a->stride - a->pad_top, ix0 = x * a->stride - a->pad_left;
+  cd_pixels(1, a->kernel, l->words, l->planes, 0, 0, 1, a, iy0, ix0,
+            l->weights + (size_t)(c / VW) * l->vector_bytes, NULL, l->start + c, l->scale + c,
+            l->bias + c, ((size_t)oy * a->out_w + x) * a->out_c + c,
+            a->out_c - c < VW ? a->out_c - c : VW, l->zword, k, k->e.act, Q_ANY);
+}
+
+/* The stem's row oy, channels from c: its 9 weight vectors a plane in
+   registers, its loops with constants, whole columns [lo, hi) 8 pixels at
+   a time. */
 static inline __attribute__((always_inline)) void
-cd_rows(const mnv3_qconv_args *a, int row_begin, int row_end, const q_layer *k,
-        const mnv3_act act, const int form) {
-  const int C = a->out_c, K = a->kernel, words = cd_words(a->in_c);
-  const size_t cp = cd_round_up((size_t)C, VW);
-  int32_t planes;
-  memcpy(&planes, a->packed, sizeof planes);
-  const float *scale = (const float *)((const uint8_t *)a->packed + CD_HEADER);
-  const float *bias = scale + cp;
-  const int32_t *start = (const int32_t *)(bias + cp);
-  const int8_t *weights = (const int8_t *)(start + cp);
-  const size_t vector_bytes = (size_t)planes * cd_plane_bytes(a->in_c, K);
-  const int zword = (int)(0x01010101u * (uint32_t)a->in_zero);
-  /* MobileNetV3's stem: its 9 weight vectors in registers, its loops with
-     constants. */
-  const int stem = K == 3 && a->stride == 2 && a->in_c == 3 && a->dilation == 1 && planes == 1;
-  for (int oy = row_begin; oy < row_end; oy++) {
-    const int iy0 = oy * a->stride - a->pad_top;
-    int lo, hi;
-    cd_whole_columns(a, iy0, &lo, &hi);
-    for (int c = a->oc_begin; c < a->oc_end; c += VW) {
-      const int n = C - c < VW ? C - c : VW;
-      const int8_t *w = weights + (size_t)(c / VW) * vector_bytes;
-      vi wr[9];
-      for (int t = 0; t < 9; t++)
-        wr[t] = stem ? vload_i((const int *)(const void *)(w + (size_t)t * VW * 4)) : vset1_i(0);
-#define CD_CALL(NP, CHECKED)                                                   \
-  do {                                                                         \
-    const int ix0 = x * a->stride - a->pad_left;                               \
-    const size_t index = ((size_t)oy * a->out_w + x) * C + c;                  \
-    if (stem)                                                                  \
-      cd_pixels(NP, 3, 1, 1, 2, 3, CHECKED, a, iy0, ix0, w, wr, start + c, scale + c,  \
-                bias + c, index, n, zword, k, act, form);                      \
-    else                                                                       \
-      cd_pixels(NP, K, words, planes, 0, 0, CHECKED, a, iy0, ix0, w, NULL, start + c,  \
-                scale + c, bias + c, index, n, zword, k, act, form);           \
-  } while (0)
-      int x = 0;
-      for (; x < lo; x++)
-        CD_CALL(1, 1);
-      for (; x + CD_PIXELS <= hi; x += CD_PIXELS)
-        CD_CALL(CD_PIXELS, 0);
-      for (; x < hi; x++)
-        CD_CALL(1, 0);
-      for (; x < a->out_w; x++)
-        CD_CALL(1, 1);
-#undef CD_CALL
-    }
-  }
+cd_stem_row(const mnv3_qconv_args *a, const cd_layer *l, const q_layer *k, int oy, int c,
+            int lo, int hi, const int PLANES, const mnv3_act act, const int form) {
+  const int8_t *w = l->weights + (size_t)(c / VW) * l->vector_bytes;
+  const int n = a->out_c - c < VW ? a->out_c - c : VW;
+  const int iy0 = oy * 2 - a->pad_top;
+  vi wr[9 * CD_MAX_PLANES];
+  for (int t = 0; t < 9 * PLANES; t++)
+    wr[t] = vload_i((const int *)(const void *)(w + (size_t)t * VW * 4));
+  int x = 0;
+  for (; x < lo; x++)
+    cd_pixel_any(a, l, k, oy, x, c);
+  /* Two planes hold 18 weight vectors: 4 pixels' accumulators, not 8,
+     keep clear of the stack (8 spilled and took twice as long). */
+  const int tile = PLANES == 1 ? CD_PIXELS : CD_PIXELS / 2;
+  for (; x + tile <= hi; x += tile)
+    cd_pixels(tile, 3, 1, PLANES, 2, 3, 0, a, iy0, 2 * x - a->pad_left, w, wr,
+              l->start + c, l->scale + c, l->bias + c,
+              ((size_t)oy * a->out_w + x) * a->out_c + c, n, l->zword, k, act, form);
+  for (; x < hi; x++)
+    cd_pixels(1, 3, 1, PLANES, 2, 3, 0, a, iy0, 2 * x - a->pad_left, w, wr, l->start + c,
+              l->scale + c, l->bias + c, ((size_t)oy * a->out_w + x) * a->out_c + c, n,
+              l->zword, k, act, form);
+  for (; x < a->out_w; x++)
+    cd_pixel_any(a, l, k, oy, x, c);
 }
 
 static void cd_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
   const q_layer layer = q_layer_of(a), *k = &layer;
-  Q_BY_LAYER(k, cd_rows(a, row_begin, row_end, k, act, form));
+  const size_t cp = cd_round_up((size_t)a->out_c, VW);
+  cd_layer l;
+  memcpy(&l.planes, a->packed, sizeof l.planes);
+  l.scale = (const float *)((const uint8_t *)a->packed + CD_HEADER);
+  l.bias = l.scale + cp;
+  l.start = (const int32_t *)(l.bias + cp);
+  l.weights = (const int8_t *)(l.start + cp);
+  l.words = cd_words(a->in_c);
+  l.vector_bytes = (size_t)l.planes * cd_plane_bytes(a->in_c, a->kernel);
+  l.zword = (int)(0x01010101u * (uint32_t)a->in_zero);
+  /* MobileNetV3's stem has its own loops (a released uint8 model's
+     weights may take two planes); other dense layers (none in the
+     networks) go pixel by pixel. */
+  const int stem = a->kernel == 3 && a->stride == 2 && a->in_c == 3 && a->dilation == 1;
+  for (int oy = row_begin; oy < row_end; oy++)
+    for (int c = a->oc_begin; c < a->oc_end; c += VW) {
+      if (!stem) {
+        for (int x = 0; x < a->out_w; x++)
+          cd_pixel_any(a, &l, k, oy, x, c);
+        continue;
+      }
+      int lo, hi;
+      cd_whole_columns(a, oy * a->stride - a->pad_top, &lo, &hi);
+      if (l.planes == 1)
+        Q_BY_LAYER(k, cd_stem_row(a, &l, k, oy, c, lo, hi, 1, act, form));
+      else
+        Q_BY_LAYER(k, cd_stem_row(a, &l, k, oy, c, lo, hi, 2, act, form));
+    }
 }
 
 const mnv3_qconv_kernel CONVDOT_NAME = {.name = "qu8_conv__" CONVDOT_STR,

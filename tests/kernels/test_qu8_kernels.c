@@ -218,8 +218,9 @@ static void test_convolutions(const mnv3_kernels *v) {
           for (size_t c = 0; c < sizeof dense / sizeof *dense; c++, counter++)
             check_dense(v, dense_sizes[s][0], dense_sizes[s][1], dense[c][0], dense[c][1], k,
                         stride, dilation, counter % 2, counter);
-  /* MobileNetV3's stem, every activation, residual and clamp. */
-  for (int i = 0; i < 60; i += 7)
+  /* MobileNetV3's stem, every activation, residual and clamp, int8 and
+     uint8-model weights (one plane and two). */
+  for (int i = 0; i < 120; i += 7)
     check_dense(v, 224, 224, 3, 16, 3, 2, 1, 1, i);
   for (int s = 0; s < 3; s++) {
     for (size_t c = 0; c < sizeof pointwise / sizeof *pointwise; c++)
