@@ -248,20 +248,22 @@ static void cd_run(const mnv3_qconv_args *a, int row_begin, int row_end) {
      weights may take two planes); other dense layers (none in the
      networks) go pixel by pixel. */
   const int stem = a->kernel == 3 && a->stride == 2 && a->in_c == 3 && a->dilation == 1;
-  for (int oy = row_begin; oy < row_end; oy++)
+  for (int oy = row_begin; oy < row_end; oy++) {
+    int lo = 0, hi = 0;
+    if (stem)
+      cd_whole_columns(a, oy * a->stride - a->pad_top, &lo, &hi);
     for (int c = a->oc_begin; c < a->oc_end; c += VW) {
       if (!stem) {
         for (int x = 0; x < a->out_w; x++)
           cd_pixel_any(a, &l, k, oy, x, c);
         continue;
       }
-      int lo, hi;
-      cd_whole_columns(a, oy * a->stride - a->pad_top, &lo, &hi);
       if (l.planes == 1)
         Q_BY_LAYER(k, cd_stem_row(a, &l, k, oy, c, lo, hi, 1, act, form));
       else
         Q_BY_LAYER(k, cd_stem_row(a, &l, k, oy, c, lo, hi, 2, act, form));
     }
+  }
 }
 
 const mnv3_qconv_kernel CONVDOT_NAME = {.name = "qu8_conv__" CONVDOT_STR,

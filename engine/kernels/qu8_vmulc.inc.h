@@ -24,7 +24,8 @@ void ISA_SUFFIX(mnv3_qu8_vmulc)(const uint8_t *in, const mnv3_qu8_gate *gate, in
   const int out_zero = rq->out_zero;
   float qlo, qhi;
   mnv3_quantize_bounds(rq->post_lo, rq->post_hi, inv_scale, out_zero, &qlo, &qhi);
-#define GATED_STORE(p, v, n) vstore_bytes(p, vquantize_u8_within(v, inv_scale, out_zero, qlo, qhi), n)
+#define GATED_STORE(p, v, n)                                                   \
+  vstore_bytes(p, vquantize_u8_within(v, inv_scale, out_zero, qlo, qhi), n)
   size_t period = (size_t)channels;
   while (period % VW)
     period += (size_t)channels;

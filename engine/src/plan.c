@@ -308,11 +308,14 @@ static void release(block *live, int *num_live, int tensor) {
 }
 
 /* Arena space of tensor id (8-bit plans: bytes rounded up to floats). */
-static size_t aligned_floats(const mnv3_plan *plan, int id, const mnv3_tensor_info *t) {
-  size_t n = (size_t)t->h * t->w * t->c;
-  if (plan->int8 && !plan->is_float[id])
+static size_t arena_floats_for(size_t n, int bytes) {
+  if (bytes)
     n = (n + 3) / 4;
   return (n + 15) / 16 * 16; /* 64-byte aligned starts */
+}
+
+static size_t aligned_floats(const mnv3_plan *plan, int id, const mnv3_tensor_info *t) {
+  return arena_floats_for((size_t)t->h * t->w * t->c, plan->int8 && !plan->is_float[id]);
 }
 
 /* ---- fused expansion + depthwise ----------------------------------------
@@ -413,7 +416,7 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
     mnv3_tensor_info *o = &sch->tensors[s->out];
     const int quantizes_input = plan->int8 && s->in0 == 0 && s->kind == MNV3_OP_CONV;
     if (quantizes_input) {
-      const size_t size = ((size_t)in_h * in_w * 3 + 63) / 64 * 16;
+      const size_t size = arena_floats_for((size_t)in_h * in_w * 3, 1);
       sch->input_u8_offset = place(live, &num_live, size, n);
       if (sch->input_u8_offset + size > sch->arena_floats)
         sch->arena_floats = sch->input_u8_offset + size;
@@ -624,8 +627,8 @@ static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
   return (mnv3_qu8_requant){s->post_lo, s->post_hi, q->inv_scale, q->zero};
 }
 
-/* One step of an 8-bit plan that reads uint8 tensors (tensors as in
-   mnv3_plan_execute_step). */
+/* One step of an 8-bit plan (tensors as in mnv3_plan_execute_step): it
+   reads uint8 tensors, or, the stem, the float input quantized first. */
 static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
                               const float *input, float *output, mnv3_workers *workers,
                               int i) {
@@ -643,9 +646,9 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
     const mnv3_quant *qout = &plan->quant[s->out];
     const int residual = s->in1 != MNV3_NO_TENSOR;
     const int residual_f32 = residual && plan->is_float[s->in1];
-    const uint8_t *in = s->in0 == 0 ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
+    uint8_t *in = s->in0 == 0 ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
     if (s->in0 == 0) { /* the stem: the input quantized first */
-      quantize_task q = {k->qquantize,   input,          (uint8_t *)in, (size_t)a->w * a->c,
+      quantize_task q = {k->qquantize,   input,          in, (size_t)a->w * a->c,
                          plan->input_lo, plan->input_hi, *qin};
       mnv3_parallelize_1d_tile_1d(workers, run_quantize_rows, &q, (size_t)a->h,
                                   row_tile(threads, a->h), flags);
