@@ -220,10 +220,15 @@ cd_stem_row(const mnv3_qconv_args *a, const cd_layer *l, const q_layer *k, int o
   /* Two planes hold 18 weight vectors: 4 pixels' accumulators, not 8,
      keep clear of the stack (8 spilled and took twice as long). */
   const int tile = PLANES == 1 ? CD_PIXELS : CD_PIXELS / 2;
-  for (; x + tile <= hi; x += tile)
+  for (; x < hi && hi - lo >= tile; x += tile) {
+    /* The row's last tile ends at hi, over pixels done already (the same
+       values again): single pixels would each wait on 9 dot products in
+       a chain. */
+    x = x + tile <= hi ? x : hi - tile;
     cd_pixels(tile, 3, 1, PLANES, 2, 3, 0, a, iy0, 2 * x - a->pad_left, w, wr,
               l->start + c, l->scale + c, l->bias + c,
               ((size_t)oy * a->out_w + x) * a->out_c + c, n, l->zword, k, act, form);
+  }
   for (; x < hi; x++)
     cd_pixels(1, 3, 1, PLANES, 2, 3, 0, a, iy0, 2 * x - a->pad_left, w, wr, l->start + c,
               l->scale + c, l->bias + c, ((size_t)oy * a->out_w + x) * a->out_c + c, n,

@@ -278,6 +278,13 @@ static int conv_output_size(const mnv3_step *s, int in, int *pad) {
   return (in + 2 * *pad - span) / s->stride + 1;
 }
 
+/* Rows (or columns) of a convolution's input framed to hold every tap of
+   its out rows: the pad before, the input, the pad after. */
+static int framed_extent(const mnv3_step *s, int in, int out, int pad_before) {
+  const int taps = (out - 1) * s->stride + (s->kernel_size - 1) * s->dilation + 1;
+  return taps > pad_before + in ? taps : pad_before + in;
+}
+
 typedef struct block {
   size_t offset, size;
   int tensor;
@@ -416,7 +423,11 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
     mnv3_tensor_info *o = &sch->tensors[s->out];
     const int quantizes_input = plan->int8 && s->in0 == 0 && s->kind == MNV3_OP_CONV;
     if (quantizes_input) {
-      const size_t size = arena_floats_for((size_t)in_h * in_w * 3, 1);
+      sch->input_u8_h = framed_extent(s, in_h, o->h, sch->pad_top[i]);
+      /* A dot product's word of a pixel's 3 bytes reads one byte more. */
+      sch->input_u8_w = framed_extent(s, in_w, o->w, sch->pad_left[i]) + 1;
+      const size_t size =
+          arena_floats_for((size_t)sch->input_u8_h * sch->input_u8_w * 3, 1);
       sch->input_u8_offset = place(live, &num_live, size, n);
       if (sch->input_u8_offset + size > sch->arena_floats)
         sch->arena_floats = sch->input_u8_offset + size;
@@ -503,20 +514,33 @@ static void run_qpool_channels(void *context, size_t channel, size_t channels) {
                   t->gate.in_zero, t->multiplier, &t->rq);
 }
 
+/* The input quantized into its frame (mnv3_schedule.input_u8_*): rows of
+   the frame, the image's quantized, the rest its zero point. */
 typedef struct quantize_task {
   mnv3_qu8_quantize_fn quantize;
   const float *in;
   uint8_t *out;
-  size_t row_values;
+  int in_h, top;
+  size_t row_values, framed_row_bytes, left_bytes;
   float lo, hi;
   mnv3_quant q;
 } quantize_task;
 
 static void run_quantize_rows(void *context, size_t row, size_t rows) {
   const quantize_task *t = context;
-  const size_t offset = row * t->row_values;
-  t->quantize(t->in + offset, rows * t->row_values, t->lo, t->hi, t->q.inv_scale, t->q.zero,
-              t->out + offset);
+  for (size_t y = row; y < row + rows; y++) {
+    uint8_t *out = t->out + y * t->framed_row_bytes;
+    const ptrdiff_t iy = (ptrdiff_t)y - t->top;
+    if (iy < 0 || iy >= t->in_h) {
+      memset(out, t->q.zero, t->framed_row_bytes);
+      continue;
+    }
+    memset(out, t->q.zero, t->left_bytes);
+    t->quantize(t->in + (size_t)iy * t->row_values, t->row_values, t->lo, t->hi,
+                t->q.inv_scale, t->q.zero, out + t->left_bytes);
+    const size_t right = t->left_bytes + t->row_values;
+    memset(out + right, t->q.zero, t->framed_row_bytes - right);
+  }
 }
 
 static void run_qmul_rows(void *context, size_t row, size_t rows) {
@@ -646,16 +670,27 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
     const mnv3_quant *qout = &plan->quant[s->out];
     const int residual = s->in1 != MNV3_NO_TENSOR;
     const int residual_f32 = residual && plan->is_float[s->in1];
-    uint8_t *in = s->in0 == 0 ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
-    if (s->in0 == 0) { /* the stem: the input quantized first */
-      quantize_task q = {k->qquantize,   input,          in, (size_t)a->w * a->c,
-                         plan->input_lo, plan->input_hi, *qin};
-      mnv3_parallelize_1d_tile_1d(workers, run_quantize_rows, &q, (size_t)a->h,
-                                  row_tile(threads, a->h), flags);
+    const int stem = s->in0 == 0;
+    uint8_t *in = stem ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
+    if (stem) { /* the input quantized first, into its frame */
+      quantize_task q = {.quantize = k->qquantize,
+                         .in = input,
+                         .out = in,
+                         .in_h = a->h,
+                         .top = sch->pad_top[i],
+                         .row_values = (size_t)a->w * a->c,
+                         .framed_row_bytes = (size_t)sch->input_u8_w * a->c,
+                         .left_bytes = (size_t)sch->pad_left[i] * a->c,
+                         .lo = plan->input_lo,
+                         .hi = plan->input_hi,
+                         .q = *qin};
+      mnv3_parallelize_1d_tile_1d(workers, run_quantize_rows, &q, (size_t)sch->input_u8_h,
+                                  row_tile(threads, sch->input_u8_h), flags);
     }
     qconv_task t = {
         .kernel = s->qkernel,
-        .args = {.input = in, .in_h = a->h, .in_w = a->w, .in_c = a->c,
+        .args = {.input = in, .in_h = stem ? sch->input_u8_h : a->h,
+                 .in_w = stem ? sch->input_u8_w : a->w, .in_c = a->c,
                  .in_zero = qin->zero,
                  .output = plan->is_float[s->out] ? NULL : BYTES(s->out),
                  .output_f32 = plan->is_float[s->out] ? FLOATS(s->out) : NULL,
@@ -665,7 +700,8 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
                  .residual_scale = residual ? plan->quant[s->in1].scale : 0.0f,
                  .residual_zero = residual ? plan->quant[s->in1].zero : 0,
                  .kernel = s->kernel_size, .stride = s->stride, .dilation = s->dilation,
-                 .pad_top = sch->pad_top[i], .pad_left = sch->pad_left[i], .act = s->act,
+                 .pad_top = stem ? 0 : sch->pad_top[i], .pad_left = stem ? 0 : sch->pad_left[i],
+                 .act = s->act,
                  .pre_lo = s->pre_lo, .pre_hi = s->pre_hi, .post_lo = s->post_lo,
                  .post_hi = s->post_hi, .out_inv_scale = qout->inv_scale,
                  .out_zero = qout->zero, .oc_begin = 0, .oc_end = o->c}};

@@ -80,9 +80,13 @@ typedef struct mnv3_schedule {
      over bands of output rows, with the expanded tensor kept only as a ring
      of rows per band (its arena space holds the rings). */
   unsigned char *fused;
-  /* 8-bit plans: the input quantized for the stem, in_h x in_w x 3 bytes at
-     this offset (in floats), live while the stem runs */
+  /* 8-bit plans: the input quantized for the stem, at this offset (in
+     floats), live while the stem runs: input_u8_h x input_u8_w x 3 bytes,
+     the image at the stem's pad_top and pad_left in a frame of its zero
+     point that holds every tap (and the last word's byte past the last
+     pixel), so that the stem reads no pixel outside it */
   size_t input_u8_offset;
+  int input_u8_h, input_u8_w;
   size_t arena_floats;
 } mnv3_schedule;
 

@@ -45,6 +45,10 @@ def main():
         tmp = tempfile.mkdtemp(dir=tree.root)
         images = [(os.path.basename(p), tflite_ref.preprocess(p)[0].astype(np.float32))
                   for p in tu.photos()]
+        # One more at 225 x 231: TensorFlow's SAME padding then pads the
+        # stem's top and left too (at 224 only its bottom and right).
+        name, first = images[0]
+        images.append((name + " at 225x231", np.pad(first, ((0, 1), (0, 7), (0, 0)), "edge")))
         for model in (tu.UINT8, tu.INT8):
             config = int8_config(tree, model)
             net = qu8_network.Network(tree.model(model))
@@ -57,7 +61,7 @@ def main():
                         out = os.path.join(tmp, "out.f32")
                         run = subprocess.run(
                             [os.environ["MNV3_RUN"], "--config", config, "--input-tensor",
-                             tensor, "--shape", "1,3,224,224", "--output", out, "--threads",
+                             tensor, "--shape", "1,3,%d,%d" % image.shape[:2], "--output", out, "--threads",
                              str(threads)], env=dict(os.environ, MNV3_ISA=isa),
                             capture_output=True, text=True)
                         if "not available" in run.stderr:
