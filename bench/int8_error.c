@@ -89,8 +89,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (int i = 0; i < fp.plan.num_steps; i++) {
-    mnv3_plan_execute_step(&fp.plan, &fp.sch, fp.arena, input, fp.output, NULL, i);
-    mnv3_plan_execute_step(&q.plan, &q.sch, q.arena, input, q.output, NULL, i);
+    mnv3_plan_execute_step(&fp.plan, &fp.sch, fp.arena, input, 0, fp.output, NULL, i);
+    mnv3_plan_execute_step(&q.plan, &q.sch, q.arena, input, 0, q.output, NULL, i);
     const int id = fp.plan.steps[i].out;
     const mnv3_tensor_info *t = &fp.sch.tensors[id];
     const size_t n = (size_t)t->h * t->w * t->c;

@@ -146,11 +146,11 @@ static int run_steps(const char *config, int h, int w, int threads, int runs) {
     input[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
   }
   for (int warm = 0; warm < 3; warm++)
-    mnv3_plan_execute(plan, &sch, arena, input, output, pool);
+    mnv3_plan_execute(plan, &sch, arena, input, 0, output, pool);
   for (int r = 0; r < runs; r++)
     for (int i = 0; i < plan->num_steps; i++) {
       const double t0 = now_s();
-      mnv3_plan_execute_step(plan, &sch, arena, input, output, pool, i);
+      mnv3_plan_execute_step(plan, &sch, arena, input, 0, output, pool, i);
       times[(size_t)i * runs + r] = now_s() - t0;
     }
   printf("{\"model\": \"%s\", \"shape\": [%d, %d], \"threads\": %d, \"isa\": \"%s\", "

@@ -227,6 +227,13 @@ typedef void (*mnv3_qu8_vmulc_fn)(const uint8_t *in, const mnv3_qu8_gate *gate, 
    mnv3_quantize_u8: the network input, for the stem. */
 typedef void (*mnv3_qu8_quantize_fn)(const float *in, size_t n, float lo, float hi,
                                      float inv_scale, int zero, uint8_t *out);
+/* The same for pixels of an image given as 3 planes (NCHW: channel c of
+   pixel i at in[c * plane + i]), written interleaved (out[3 * i + c]):
+   mnv3_context_run_nchw's input quantized in one pass, with no float copy
+   in NHWC between. */
+typedef void (*mnv3_qu8_quantize_planes_fn)(const float *in, size_t plane, size_t pixels,
+                                            float lo, float hi, float inv_scale, int zero,
+                                            uint8_t *out);
 
 /* The quantization shared by every variant: v * inv_scale limited to
    +-512 first (so that nothing overflows and a NaN becomes 0, as the
@@ -255,6 +262,14 @@ static inline void mnv3_quantize_bounds(float lo, float hi, float inv_scale, int
   *qhi = h > floor_q ? (h < ceil_q ? h : ceil_q) : floor_q;
 }
 
+/* One input value as mnv3_qu8_quantize_fn takes it: clamped to [lo, hi]
+   with compares (a NaN becomes lo), then quantized. */
+static inline uint8_t mnv3_quantize_input_u8(float x, float lo, float hi, float inv_scale,
+                                             int zero) {
+  const float at_least_lo = x >= lo ? x : lo;
+  return mnv3_quantize_u8(at_least_lo <= hi ? at_least_lo : hi, inv_scale, zero);
+}
+
 typedef struct mnv3_kernels {
   const char *isa;
   const mnv3_conv_kernel *pointwise; /* 1x1, stride 1: a GEMM over pixels */
@@ -275,6 +290,7 @@ typedef struct mnv3_kernels {
   mnv3_qu8_gavgpool_fn qgavgpool;
   mnv3_qu8_vmulc_fn qvmulc;
   mnv3_qu8_quantize_fn qquantize;
+  mnv3_qu8_quantize_planes_fn qquantize_planes;
 } mnv3_kernels;
 
 /* The reference twins. */

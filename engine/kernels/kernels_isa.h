@@ -39,7 +39,10 @@
                              const mnv3_qu8_requant *rq);                      \
   void mnv3_qu8_quantize__##isa(const float *in, size_t n, float lo,          \
                                 float hi, float inv_scale, int zero,           \
-                                uint8_t *out);
+                                uint8_t *out);                                 \
+  void mnv3_qu8_quantize_planes__##isa(const float *in, size_t plane,          \
+                                       size_t pixels, float lo, float hi,      \
+                                       float inv_scale, int zero, uint8_t *out);
 
 /* The table of one ISA, for dispatch.c: the kernels of F32 but the 8-bit
    convolutions of NAME (an ISA that adds only integer instructions reuses
@@ -60,6 +63,7 @@
     .qdense = &MNV3_QU8_DENSE_##NAME,                                          \
     .qgavgpool = mnv3_qu8_gavgpool__##F32, .qvmulc = mnv3_qu8_vmulc__##F32,    \
     .qquantize = mnv3_qu8_quantize__##F32,                                     \
+    .qquantize_planes = mnv3_qu8_quantize_planes__##F32,                       \
   }
 #define MNV3_KERNELS_TABLE(ISA) MNV3_KERNELS_TABLE_OF(ISA, ISA)
 

@@ -220,10 +220,15 @@ void mnv3_qu8_vmulc__scalar(const uint8_t *in, const mnv3_qu8_gate *gate, int pi
 
 static void scalar_qquantize(const float *in, size_t n, float lo, float hi, float inv_scale,
                              int zero, uint8_t *out) {
-  for (size_t i = 0; i < n; i++) {
-    const float at_least_lo = in[i] >= lo ? in[i] : lo; /* a NaN becomes lo */
-    out[i] = mnv3_quantize_u8(at_least_lo <= hi ? at_least_lo : hi, inv_scale, zero);
-  }
+  for (size_t i = 0; i < n; i++)
+    out[i] = mnv3_quantize_input_u8(in[i], lo, hi, inv_scale, zero);
+}
+
+static void scalar_qquantize_planes(const float *in, size_t plane, size_t pixels, float lo,
+                                    float hi, float inv_scale, int zero, uint8_t *out) {
+  for (size_t i = 0; i < pixels; i++)
+    for (int c = 0; c < 3; c++)
+      out[3 * i + c] = mnv3_quantize_input_u8(in[c * plane + i], lo, hi, inv_scale, zero);
 }
 
 static const mnv3_qconv_kernel qu8_conv__scalar = {
@@ -267,6 +272,7 @@ const mnv3_kernels mnv3_kernels_scalar = {
     .qgavgpool = mnv3_qu8_gavgpool__scalar,
     .qvmulc = mnv3_qu8_vmulc__scalar,
     .qquantize = scalar_qquantize,
+    .qquantize_planes = scalar_qquantize_planes,
 };
 
 void mnv3_f32_vmulc__scalar(const float *in, const float *gate, int pixels,

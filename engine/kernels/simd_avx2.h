@@ -64,6 +64,24 @@ static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
       p[i] = tmp[i];
   }
 }
+/* VW pixels of 3 bytes (R, G, B) from one packed vector per channel: R and
+   G in one register, each output's bytes from it and from B by byte
+   shuffles. */
+static inline void vstore_bytes_rgb(uint8_t *dst, vpacked_u8 r, vpacked_u8 g, vpacked_u8 b) {
+  static const int8_t from_rg[2][16] = {
+      {0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5},
+      {13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1}};
+  static const int8_t from_b[2][16] = {
+      {-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1},
+      {-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1}};
+  const __m128i rg = _mm_unpacklo_epi64(r, g);
+  __m128i out[2];
+  for (int k = 0; k < 2; k++)
+    out[k] = _mm_or_si128(_mm_shuffle_epi8(rg, _mm_loadu_si128((const __m128i *)from_rg[k])),
+                          _mm_shuffle_epi8(b, _mm_loadu_si128((const __m128i *)from_b[k])));
+  _mm_storeu_si128((__m128i *)dst, out[0]);
+  _mm_storel_epi64((__m128i *)(dst + 16), out[1]);
+}
 static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
   vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }

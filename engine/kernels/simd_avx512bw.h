@@ -45,6 +45,28 @@ static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
   else /* a byte-masked store (AVX-512 BW): no loop over the bytes */
     _mm512_mask_storeu_epi8(p, (__mmask64)((1ull << n) - 1), _mm512_castsi128_si512(b));
 }
+/* VW pixels of 3 bytes (R, G, B) from one packed vector per channel: each
+   16 output bytes take theirs from each channel by a byte shuffle. */
+static inline void vstore_bytes_rgb(uint8_t *dst, vpacked_u8 r, vpacked_u8 g, vpacked_u8 b) {
+  static const int8_t from[3][3][16] = {
+      {{0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1, 5},
+       {-1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1},
+       {-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1}},
+      {{-1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10, -1},
+       {5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10},
+       {-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1}},
+      {{-1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1, -1},
+       {-1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1},
+       {10, -1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15}}};
+  for (int k = 0; k < 3; k++) {
+    const __m128i rg =
+        _mm_or_si128(_mm_shuffle_epi8(r, _mm_loadu_si128((const __m128i *)from[k][0])),
+                     _mm_shuffle_epi8(g, _mm_loadu_si128((const __m128i *)from[k][1])));
+    _mm_storeu_si128((__m128i *)(dst + 16 * k),
+                     _mm_or_si128(rg, _mm_shuffle_epi8(b, _mm_loadu_si128(
+                                                             (const __m128i *)from[k][2]))));
+  }
+}
 static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
   vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }

@@ -47,6 +47,14 @@ static inline void vstore_bytes(uint8_t *p, vpacked_u8 b, int n) {
   vst1_u8(tmp, b);
   memcpy(p, tmp, (size_t)n);
 }
+/* VW pixels of 3 bytes (R, G, B) from one packed vector per channel. */
+static inline void vstore_bytes_rgb(uint8_t *dst, vpacked_u8 r, vpacked_u8 g, vpacked_u8 b) {
+  const uint8x8x3_t pixels = {{r, g, b}};
+  vst3_lane_u8(dst, pixels, 0);
+  vst3_lane_u8(dst + 3, pixels, 1);
+  vst3_lane_u8(dst + 6, pixels, 2);
+  vst3_lane_u8(dst + 9, pixels, 3);
+}
 static inline void vstore_u8(uint8_t *p, vf v, float inv_scale, int zero, int n) {
   vstore_bytes(p, vquantize_u8(v, inv_scale, zero), n);
 }

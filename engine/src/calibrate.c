@@ -114,7 +114,7 @@ static void run_all(mnv3_calibrator *cal, visit_fn visit, void *data) {
   const mnv3_plan *plan = &cal->plan;
   for (int k = 0; k < cal->num_inputs; k++)
     for (int i = 0; i < plan->num_steps; i++) {
-      mnv3_plan_execute_step(plan, &cal->schedule, cal->arena, cal->inputs[k], cal->output,
+      mnv3_plan_execute_step(plan, &cal->schedule, cal->arena, cal->inputs[k], 0, cal->output,
                              NULL, i);
       const int id = plan->steps[i].out;
       const mnv3_tensor_info *t = &cal->schedule.tensors[id];

@@ -160,13 +160,13 @@ static void run_mask_band(void *context, size_t band) {
 /* Runs every step but the final upsampling on one image, then upsamples and
  * takes the argmax a few rows at a time (threaded over rows). */
 static int mask_image(mnv3_context *ctx, mnv3_threading_run *run, const float *input,
-                      uint8_t *mask, size_t stride, mnv3_error *error) {
+                      size_t input_plane, uint8_t *mask, size_t stride, mnv3_error *error) {
   const mnv3_plan *plan = &ctx->model->plan;
   const mnv3_step *last = final_upsampling(plan);
   const mnv3_tensor_info *in = &ctx->schedule.tensors[last->in0];
   const mnv3_tensor_info *out = &ctx->schedule.tensors[plan->output];
   for (int i = 0; i < plan->num_steps - 1; i++) /* the output tensor is never touched */
-    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, NULL,
+    mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, input, input_plane, NULL,
                            mnv3_threading_step(run), i);
   mnv3_workers *workers = mnv3_threading_step(run);
   const size_t threads = mnv3_workers_threads(workers);
@@ -187,8 +187,10 @@ static int mask_image(mnv3_context *ctx, mnv3_threading_run *run, const float *i
   return 0;
 }
 
-static int execute(mnv3_context *ctx, int batch, int height, int width,
-                   mnv3_error *error) {
+/* Runs batch images from input: ctx->input (NHWC) when input_plane is 0,
+   else, for an 8-bit plan, the caller's NCHW images (mnv3_plan_execute). */
+static int execute(mnv3_context *ctx, const float *input, size_t input_plane, int batch,
+                   int height, int width, mnv3_error *error) {
   if (prepare(ctx, height, width, error) < 0)
     return -1;
   const int mask_only = ctx->mask_only && final_upsampling(&ctx->model->plan);
@@ -210,7 +212,8 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
   }
   const size_t in_floats = (size_t)height * width * 3;
   const float lo = ctx->model->input_lo, hi = ctx->model->input_hi;
-  /* (An 8-bit plan's stem clamps as it quantizes.) */
+  /* A float plan runs on ctx->input, clamped here; an 8-bit plan's stem
+     clamps as it quantizes. */
   if (!ctx->model->plan.int8 && (isfinite(lo) || isfinite(hi))) {
     /* Compares, not fmaxf/fminf (library calls here): the loop vectorises,
        and a NaN still becomes lo. */
@@ -226,12 +229,13 @@ static int execute(mnv3_context *ctx, int batch, int height, int width,
   mnv3_threading_begin(&ctx->threading, &run, 1);
   int failed = 0;
   for (int b = 0; b < batch && !failed; b++) {
-    const float *in = ctx->input + in_floats * b;
+    const float *in = input + in_floats * b; /* NHWC or NCHW, the same size */
     if (mask_only)
-      failed = mask_image(ctx, &run, in, ctx->masks + mask_bytes * b, (size_t)o->w, error) < 0;
+      failed = mask_image(ctx, &run, in, input_plane, ctx->masks + mask_bytes * b,
+                          (size_t)o->w, error) < 0;
     else
       for (int i = 0; i < plan->num_steps; i++)
-        mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, in,
+        mnv3_plan_execute_step(plan, &ctx->schedule, ctx->arena, in, input_plane,
                                ctx->output + per_image * b, mnv3_threading_step(&run), i);
   }
   mnv3_threading_end(&ctx->threading, &run);
@@ -247,13 +251,17 @@ int mnv3_context_run_nchw(mnv3_context *ctx, const float *input, int batch,
   if (check_shape(batch, height, width, error) < 0)
     return -1;
   const size_t plane = (size_t)height * width;
+  /* An 8-bit plan's stem quantizes the planes as it reads them: no float
+     copy in NHWC (24 us of a 224 x 224 run, memory-bound). */
+  if (ctx->model->plan.int8)
+    return execute(ctx, input, plane, batch, height, width, error);
   if (reserve(&ctx->input, &ctx->input_floats, plane * 3 * (size_t)batch, 0, error) < 0)
     return -1;
   for (int b = 0; b < batch; b++)
     for (size_t p = 0; p < plane; p++)
       for (int c = 0; c < 3; c++)
         ctx->input[(b * plane + p) * 3 + c] = input[(b * 3 + (size_t)c) * plane + p];
-  return execute(ctx, batch, height, width, error);
+  return execute(ctx, ctx->input, 0, batch, height, width, error);
 }
 
 int mnv3_context_set_frame(mnv3_context *ctx, int index, const mnv3_frame *frame,
@@ -296,7 +304,7 @@ int mnv3_context_run(mnv3_context *ctx, int batch, mnv3_error *error) {
   if (ctx->input_floats < slot * (size_t)batch)
     return mnv3_fail(error, "run of %d frames, but only %zu were set", batch,
                      ctx->input_floats / slot);
-  return execute(ctx, batch, cfg->input_height, cfg->input_width, error);
+  return execute(ctx, ctx->input, 0, batch, cfg->input_height, cfg->input_width, error);
 }
 
 /* ---- results ----------------------------------------------------------- */

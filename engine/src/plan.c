@@ -515,13 +515,14 @@ static void run_qpool_channels(void *context, size_t channel, size_t channels) {
 }
 
 /* The input quantized into its frame (mnv3_schedule.input_u8_*): rows of
-   the frame, the image's quantized, the rest its zero point. */
+   the frame, the image's quantized (from NHWC, or from NCHW planes plane
+   floats apart), the rest its zero point. */
 typedef struct quantize_task {
-  mnv3_qu8_quantize_fn quantize;
+  const mnv3_kernels *k;
   const float *in;
   uint8_t *out;
-  int in_h, top;
-  size_t row_values, framed_row_bytes, left_bytes;
+  int in_h, in_w, top;
+  size_t plane, framed_row_bytes, left_bytes;
   float lo, hi;
   mnv3_quant q;
 } quantize_task;
@@ -536,9 +537,14 @@ static void run_quantize_rows(void *context, size_t row, size_t rows) {
       continue;
     }
     memset(out, t->q.zero, t->left_bytes);
-    t->quantize(t->in + (size_t)iy * t->row_values, t->row_values, t->lo, t->hi,
-                t->q.inv_scale, t->q.zero, out + t->left_bytes);
-    const size_t right = t->left_bytes + t->row_values;
+    const size_t pixels = (size_t)iy * t->in_w;
+    if (t->plane)
+      t->k->qquantize_planes(t->in + pixels, t->plane, (size_t)t->in_w, t->lo, t->hi,
+                             t->q.inv_scale, t->q.zero, out + t->left_bytes);
+    else
+      t->k->qquantize(t->in + 3 * pixels, 3 * (size_t)t->in_w, t->lo, t->hi, t->q.inv_scale,
+                      t->q.zero, out + t->left_bytes);
+    const size_t right = t->left_bytes + 3 * (size_t)t->in_w;
     memset(out + right, t->q.zero, t->framed_row_bytes - right);
   }
 }
@@ -654,8 +660,8 @@ static mnv3_qu8_requant requant_to(const mnv3_plan *plan, const mnv3_step *s) {
 /* One step of an 8-bit plan (tensors as in mnv3_plan_execute_step): it
    reads uint8 tensors, or, the stem, the float input quantized first. */
 static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, float *arena,
-                              const float *input, float *output, mnv3_workers *workers,
-                              int i) {
+                              const float *input, size_t input_plane, float *output,
+                              mnv3_workers *workers, int i) {
   const unsigned flags = MNV3_FLUSH_DENORMALS;
   const size_t threads = mnv3_workers_threads(workers);
   const mnv3_kernels *k = plan->kernels;
@@ -673,12 +679,13 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
     const int stem = s->in0 == 0;
     uint8_t *in = stem ? (uint8_t *)(arena + sch->input_u8_offset) : BYTES(s->in0);
     if (stem) { /* the input quantized first, into its frame */
-      quantize_task q = {.quantize = k->qquantize,
+      quantize_task q = {.k = k,
                          .in = input,
                          .out = in,
                          .in_h = a->h,
+                         .in_w = a->w,
                          .top = sch->pad_top[i],
-                         .row_values = (size_t)a->w * a->c,
+                         .plane = input_plane,
                          .framed_row_bytes = (size_t)sch->input_u8_w * a->c,
                          .left_bytes = (size_t)sch->pad_left[i] * a->c,
                          .lo = plan->input_lo,
@@ -741,10 +748,10 @@ static void execute_int8_step(const mnv3_plan *plan, const mnv3_schedule *sch, f
 }
 
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
-                            float *arena, const float *input, float *output,
-                            mnv3_workers *workers, int i) {
+                            float *arena, const float *input, size_t input_plane,
+                            float *output, mnv3_workers *workers, int i) {
   if (plan->int8 && plan->steps[i].kind != MNV3_OP_RESIZE) {
-    execute_int8_step(plan, sch, arena, input, output, workers, i);
+    execute_int8_step(plan, sch, arena, input, input_plane, output, workers, i);
     return;
   }
   const unsigned flags = MNV3_FLUSH_DENORMALS;
@@ -848,8 +855,8 @@ void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *sch,
 }
 
 void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *sch,
-                       float *arena, const float *input, float *output,
-                       mnv3_workers *workers) {
+                       float *arena, const float *input, size_t input_plane,
+                       float *output, mnv3_workers *workers) {
   for (int i = 0; i < plan->num_steps; i++)
-    mnv3_plan_execute_step(plan, sch, arena, input, output, workers, i);
+    mnv3_plan_execute_step(plan, sch, arena, input, input_plane, output, workers, i);
 }

@@ -96,16 +96,19 @@ int mnv3_schedule_build(const mnv3_plan *plan, int in_h, int in_w,
 void mnv3_schedule_clear(mnv3_schedule *schedule);
 
 struct mnv3_workers;
-/* Runs one image: input is in_h x in_w x 3 NHWC, the result is copied to
- * output (tensors[plan->output] sized). workers NULL: on the calling
- * thread alone, with the same result. */
+/* Runs one image: input is in_h x in_w x 3 floats (NHWC) when input_plane
+ * is 0; else 3 planes of in_h x in_w floats, input_plane floats apart
+ * (NCHW), which only 8-bit plans take (their stem quantizes the input as
+ * it reads it). The result is copied to output (tensors[plan->output]
+ * sized). workers NULL: on the calling thread alone, with the same
+ * result. */
 void mnv3_plan_execute(const mnv3_plan *plan, const mnv3_schedule *schedule,
-                       float *arena, const float *input, float *output,
-                       struct mnv3_workers *workers);
+                       float *arena, const float *input, size_t input_plane,
+                       float *output, struct mnv3_workers *workers);
 /* Step i alone (mnv3_plan_execute runs them all in order): for per-layer
  * benchmarks, once the steps before it have run. */
 void mnv3_plan_execute_step(const mnv3_plan *plan, const mnv3_schedule *schedule,
-                            float *arena, const float *input, float *output,
-                            struct mnv3_workers *workers, int step);
+                            float *arena, const float *input, size_t input_plane,
+                            float *output, struct mnv3_workers *workers, int step);
 
 #endif

@@ -298,6 +298,34 @@ static void test_small_ops(const mnv3_kernels *v) {
     free(want);
     free(got);
   }
+  /* ... and from 3 planes (NCHW) to interleaved bytes; planes further
+     apart than a row, as in an image's row of mnv3_context_run_nchw. */
+  for (size_t pixels = 1; pixels <= 240; pixels += 13) {
+    const size_t plane = pixels + 5;
+    float *x = malloc(3 * plane * sizeof *x);
+    uint8_t *want = malloc(3 * pixels), *got = malloc(3 * pixels);
+    for (size_t i = 0; i < 3 * plane; i++)
+      x[i] = i == plane + pixels / 2 ? NAN : 3.0f * frand();
+    for (int clamped = 0; clamped < 2; clamped++) {
+      const float lo = clamped ? -2.1f : -INFINITY, hi = clamped ? 2.6f : INFINITY;
+      mnv3_kernels_scalar.qquantize_planes(x, plane, pixels, lo, hi, 1.0f / 0.0186f, 113, want);
+      v->qquantize_planes(x, plane, pixels, lo, hi, 1.0f / 0.0186f, 113, got);
+      int interleaved = 1; /* the reference against the other quantization */
+      for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < 3; c++) {
+          uint8_t one;
+          mnv3_kernels_scalar.qquantize(x + c * plane + i, 1, lo, hi, 1.0f / 0.0186f, 113, &one);
+          interleaved &= want[3 * i + c] == one;
+        }
+      char what[128];
+      snprintf(what, sizeof what, "%s qquantize_planes %zu pixels, clamped %d", v->isa, pixels,
+               clamped);
+      check(interleaved && memcmp(want, got, 3 * pixels) == 0, what);
+    }
+    free(x);
+    free(want);
+    free(got);
+  }
 }
 
 int main(void) {
