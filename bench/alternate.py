@@ -14,22 +14,31 @@ up to 1.5x from one minute to the next).
                        [--rounds 10] [--runs 10] [--threads 1]
 
 A variant is LABEL=BENCH:CONFIG; int8 against float on one build is two
-variants with the same BENCH. MNV3_ISA and the like pass through.
+variants with the same BENCH. BENCH may also be mnv3-run: its --bench
+median, end to end (input copies included), is then the variant's total,
+with --runs runs a round (take 200). MNV3_ISA and the like pass through.
 """
 import argparse
 import collections
 import json
+import os
 import statistics
 import subprocess
 import sys
 
 
 def step_times(bench, config, runs, threads):
-    """Microseconds per kind of step (op name before "__") and "total"."""
-    out = subprocess.run([bench, "--config", config, "--threads", str(threads), "--runs",
-                          str(runs)], check=True, capture_output=True, text=True).stdout
-    report = json.loads(out)
+    """Microseconds per kind of step (op name before "__") and "total"; or,
+    for mnv3-run, the total alone."""
+    end_to_end = os.path.basename(bench).startswith("mnv3-run")
+    out = subprocess.run([bench, "--config", config, "--threads", str(threads),
+                          "--bench" if end_to_end else "--runs", str(runs)],
+                         check=True, capture_output=True, text=True).stdout
+    report = json.loads(out.strip().splitlines()[-1])
     times = collections.defaultdict(float)
+    if end_to_end:
+        times["total"] = report["median_ms"] * 1000
+        return times
     for step in report["steps"]:
         times[step["op"].split("__")[0]] += step["median_us"]
     times["total"] = report["sum_of_medians_ms"] * 1000
